@@ -1,0 +1,81 @@
+package hotpath
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// JobKind names what a job does.
+type JobKind string
+
+// Job kinds.
+const (
+	// JobVariants generates an image's preset variants from its stored original.
+	JobVariants JobKind = "variants"
+)
+
+// JobState is where a job is.
+type JobState string
+
+// Job states.
+const (
+	JobQueued    JobState = "queued"
+	JobRunning   JobState = "running"
+	JobSucceeded JobState = "succeeded"
+	JobFailed    JobState = "failed"
+)
+
+// Job is a unit of background work, recorded in the MetadataStore and carried
+// by the Queue.
+type Job struct {
+	ID        string          `json:"id"`
+	TenantID  string          `json:"tenant_id"`
+	Kind      JobKind         `json:"kind"`
+	ImageID   string          `json:"image_id,omitempty"`
+	BatchID   string          `json:"batch_id,omitempty"`
+	Filename  string          `json:"filename,omitempty"`
+	State     JobState        `json:"state"`
+	Attempts  int             `json:"attempts"`
+	Error     string          `json:"error,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// Batch groups the jobs of one multi-image upload.
+type Batch struct {
+	ID        string    `json:"id"`
+	TenantID  string    `json:"tenant_id"`
+	Total     int       `json:"total"`
+	Queued    int       `json:"queued"`
+	Running   int       `json:"running"`
+	Succeeded int       `json:"succeeded"`
+	Failed    int       `json:"failed"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Delivery is one delivery of a job message.
+type Delivery struct {
+	Job *Job
+	// Attempt counts deliveries of this message, from 1.
+	Attempt int
+	// Final is true when this is the last delivery the queue will make.
+	Final bool
+}
+
+// JobHandler runs one delivery. A nil error acknowledges the message; an
+// error has it redelivered until the queue's maximum deliveries.
+type JobHandler func(ctx context.Context, d Delivery) error
+
+// Queue carries jobs to workers: NATS JetStream, embedded or external.
+type Queue interface {
+	// Enqueue publishes j durably; it returns once the broker has it.
+	Enqueue(ctx context.Context, j *Job) error
+	// Consume runs h on deliveries with at most concurrency at once, until
+	// ctx is done.
+	Consume(ctx context.Context, concurrency int, h JobHandler) error
+	// Ping checks the broker, for readiness.
+	Ping(ctx context.Context) error
+	Close() error
+}
