@@ -1,0 +1,240 @@
+// Package http is hotpath's HTTP API: the /v1 image routes, API-key
+// authentication, JSON errors, health, readiness, Prometheus metrics, access
+// logs and the OpenAPI document. It maps hotpath's error codes to statuses;
+// no other package knows about HTTP.
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/pipeline"
+)
+
+// Config configures the API.
+type Config struct {
+	// MaxFilesPerRequest bounds the files of one multipart upload.
+	MaxFilesPerRequest int `json:"max_files_per_request"`
+	// TempDir holds uploads while they stream in; "" means os.TempDir().
+	TempDir string `json:"temp_dir"`
+}
+
+// DefaultConfig returns the API configuration of an unconfigured server.
+func DefaultConfig() Config { return Config{MaxFilesPerRequest: 100} }
+
+// Validate reports the first problem of c as EINVALID.
+func (c Config) Validate() error {
+	if c.MaxFilesPerRequest < 1 {
+		return hotpath.Errorf(hotpath.EINVALID, "max files per request must be at least 1")
+	}
+	return nil
+}
+
+// Route is one endpoint of the API. The OpenAPI test walks Routes() so that
+// the document cannot drift from the code.
+type Route struct {
+	Method  string        // GET also answers HEAD
+	Pattern string        // a ServeMux path pattern, which is also OpenAPI's path syntax
+	Scope   hotpath.Scope // "" for public routes
+	Handler http.HandlerFunc
+}
+
+// ReadyCheck is one dependency /readyz verifies.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server is the HTTP API over an upload pipeline and its stores.
+type Server struct {
+	Config  Config
+	Service *pipeline.Service
+	Meta    hotpath.MetadataStore
+	Blobs   hotpath.BlobStore
+	Logger  *slog.Logger
+	// ReadyChecks are verified by /readyz besides the metadata and blob stores;
+	// the wiring adds the cache and queue when it has them.
+	ReadyChecks []ReadyCheck
+
+	routes  []Route
+	mux     *http.ServeMux
+	metrics *metrics
+}
+
+// Options are the optional parts of a Server.
+type Options struct {
+	Logger *slog.Logger
+	// VipsMemory returns the bytes libvips holds, for /metrics; nil leaves the gauge out.
+	VipsMemory func() float64
+}
+
+// New returns the API over svc and its stores.
+func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
+	if cfg.MaxFilesPerRequest == 0 {
+		cfg.MaxFilesPerRequest = DefaultConfig().MaxFilesPerRequest
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{Config: cfg, Service: svc, Meta: svc.Meta, Blobs: svc.Blobs, Logger: logger, mux: http.NewServeMux()}
+	s.metrics = newMetrics(svc.Pool, opt.VipsMemory)
+	s.routes = []Route{
+		{"GET", "/healthz", "", s.handleHealth},
+		{"GET", "/readyz", "", s.handleReady},
+		{"GET", "/metrics", "", s.metrics.handler().ServeHTTP},
+		{"GET", "/v1/openapi.json", "", handleOpenAPI},
+		{"POST", "/v1/images", hotpath.ScopeWrite, s.handleUpload},
+		{"GET", "/v1/images", hotpath.ScopeRead, s.handleListImages},
+		{"GET", "/v1/images/{id}", hotpath.ScopeRead, s.handleGetImage},
+		{"DELETE", "/v1/images/{id}", hotpath.ScopeWrite, s.handleDeleteImage},
+		{"GET", "/v1/images/{id}/original", hotpath.ScopeRead, s.handleGetOriginal},
+		{"GET", "/v1/images/{id}/variants/{preset}", hotpath.ScopeRead, s.handleGetVariant},
+	}
+	for _, rt := range s.routes {
+		h := rt.Handler
+		if rt.Scope != "" {
+			h = s.authenticate(rt.Scope, h)
+		}
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt.Pattern, h))
+	}
+	return s, nil
+}
+
+// Routes returns the API's endpoints.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
+
+// ServeHTTP serves the API. Requests no route matches get a JSON 404 or 405.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.instrument("unmatched", func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); len(allow) > 0 {
+			w.Header()["Allow"] = allow
+			s.Error(w, r, &hotpath.Error{Code: hotpath.EINVALID, Message: "method " + r.Method + " is not allowed here"})
+			return
+		}
+		s.Error(w, r, hotpath.Errorf(hotpath.ENOTFOUND, "no such endpoint"))
+	})(w, r)
+}
+
+// allowedMethods returns the methods some route accepts for r's path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
+
+// requestInfo is filled in while a request runs, for its access log line.
+type requestInfo struct{ tenantID, keyID string }
+
+type requestInfoKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
+
+// statusRecorder remembers the status and size of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusRecorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument wraps a route's handler with panic recovery, the request
+// duration metric and a JSON access log line.
+func (s *Server) instrument(route string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.ErrorContext(r.Context(), "panic", "route", route, "panic", v)
+				if rec.status == 0 {
+					s.Error(rec, r, hotpath.Errorf(hotpath.EINTERNAL, "panic"))
+				}
+			}
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			s.metrics.observeRequest(route, r.Method, rec.status, elapsed)
+			s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("tenant", info.tenantID), slog.String("key", info.keyID),
+				slog.String("remote", r.RemoteAddr))
+		}()
+		next(rec, r)
+	}
+}
+
+// handleHealth answers while the process is alive.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReady answers 200 when every store answers, 503 naming the first that does not.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := append([]ReadyCheck{
+		{Name: "metadata store", Check: s.Meta.Ping},
+		{Name: "blob store", Check: func(ctx context.Context) error {
+			_, err := s.Blobs.Stat(ctx, "readyz-probe")
+			if hotpath.IsNotFound(err) {
+				return nil
+			}
+			return err
+		}},
+	}, s.ReadyChecks...)
+	for _, c := range checks {
+		if err := c.Check(ctx); err != nil {
+			s.Logger.ErrorContext(ctx, "not ready", "check", c.Name, "err", err)
+			s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "%s is not answering", c.Name))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
