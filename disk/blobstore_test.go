@@ -1,0 +1,94 @@
+package disk_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/disk"
+	"github.com/hotpath/hotpath/hotpathtest"
+)
+
+func TestBlobStore(t *testing.T) {
+	hotpathtest.TestBlobStore(t, func(t *testing.T) hotpath.BlobStore {
+		s, err := disk.Open(t.TempDir())
+		if err != nil {
+			t.Fatalf("disk.Open: %v", err)
+		}
+		return s
+	})
+}
+
+// TestNoEscape checks that no key reaches a file outside the root, even the
+// ones that a path cleaner would quietly turn into a path inside it.
+func TestNoEscape(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "root")
+	s, err := disk.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(parent, "outside")
+	if err := os.WriteFile(outside, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, key := range []string{"../outside", "a/../../outside", "/" + outside, "./x", "a/./b"} {
+		if err := s.Put(ctx, key, strings.NewReader("pwned"), 5, ""); hotpath.ErrorCode(err) != hotpath.EINVALID {
+			t.Errorf("Put(%q) = %v, want EINVALID", key, err)
+		}
+		if _, err := s.Open(ctx, key); hotpath.ErrorCode(err) != hotpath.EINVALID {
+			t.Errorf("Open(%q) = %v, want EINVALID", key, err)
+		}
+	}
+	if got, _ := os.ReadFile(outside); string(got) != "secret" {
+		t.Errorf("file outside root = %q, want it untouched", got)
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		t.Errorf("root holds %q after only invalid writes, want it empty", e.Name())
+	}
+}
+
+// TestAtomicLeavesNoTempFiles checks that failed and successful Puts leave
+// only the blob itself, and that Delete removes the directories it empties.
+func TestAtomicLeavesNoTempFiles(t *testing.T) {
+	root := t.TempDir()
+	s, err := disk.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Put(ctx, "t/i/original", strings.NewReader("abc"), 3, "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "t/i/original", strings.NewReader("ab"), 3, "image/png"); err == nil {
+		t.Fatal("short Put succeeded")
+	}
+	var files []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if got, want := strings.Join(files, ","), "t/i/original"; got != want {
+		t.Errorf("files under root = %q, want %q", got, want)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "t/i/original")); err != nil || string(got) != "abc" {
+		t.Errorf("blob file = %q, %v; want the plain bytes %q", got, err, "abc")
+	}
+	if err := s.Delete(ctx, "t/i/original"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "t")); !os.IsNotExist(err) {
+		t.Errorf("directory t after deleting its only blob: %v, want removed", err)
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Errorf("root after deletes: %v, want kept", err)
+	}
+}
