@@ -105,7 +105,9 @@ type MetadataStore interface {
 
 	// CreateImage records an image and its variants in one transaction.
 	CreateImage(ctx context.Context, img *Image) error
-	// GetImage returns the tenant's image with its variants.
+	// GetImage returns the tenant's image with its variants. tenantID ""
+	// finds the image whatever its tenant: transform URLs (/t/...) carry no
+	// tenant, their signature by the server's keys is the authority.
 	GetImage(ctx context.Context, tenantID, id string) (*Image, error)
 	// ListImages returns up to limit images older than cursor ("" for the newest).
 	ListImages(ctx context.Context, tenantID, cursor string, limit int) (*ImagePage, error)
