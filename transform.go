@@ -454,26 +454,35 @@ func TransformHash(canonical string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// OutputSize returns the width and height o makes of a srcW × srcH image:
-// a missing side follows the aspect ratio; fit scales inside the box, fill,
-// pad and force produce the box. Upscaling is allowed.
+// OutputSize returns the width and height o makes of a srcW × srcH image, as
+// the engine does: a missing side follows the aspect ratio, both missing keep
+// the source size; fit scales inside the box and never enlarges; fill, pad
+// and force produce the box.
 func OutputSize(o TransformOptions, srcW, srcH int) (int, int) {
-	if srcW <= 0 || srcH <= 0 {
-		return o.Width, o.Height
-	}
 	w, h := o.Width, o.Height
-	aspect := float64(srcW) / float64(srcH)
-	switch {
-	case w == 0 && h == 0:
-		return srcW, srcH
-	case h == 0:
-		return w, max(1, int(math.Round(float64(w)/aspect)))
-	case w == 0:
-		return max(1, int(math.Round(float64(h)*aspect))), h
+	if srcW <= 0 || srcH <= 0 {
+		return w, h
 	}
+	if w == 0 && h == 0 {
+		return srcW, srcH
+	}
+	fw, fh := float64(srcW), float64(srcH)
 	if o.Fit == FitInside || o.Fit == "" {
-		scale := math.Min(float64(w)/float64(srcW), float64(h)/float64(srcH))
-		return max(1, int(math.Round(float64(srcW)*scale))), max(1, int(math.Round(float64(srcH)*scale)))
+		scale := math.Inf(1)
+		if w > 0 {
+			scale = float64(w) / fw
+		}
+		if h > 0 {
+			scale = math.Min(scale, float64(h)/fh)
+		}
+		scale = math.Min(scale, 1)
+		return max(1, int(math.Round(fw*scale))), max(1, int(math.Round(fh*scale)))
+	}
+	if w == 0 {
+		w = max(1, int(math.Round(fw*float64(h)/fh)))
+	}
+	if h == 0 {
+		h = max(1, int(math.Round(fh*float64(w)/fw)))
 	}
 	return w, h
 }

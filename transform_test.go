@@ -214,7 +214,7 @@ func TestTransformPolicyCheckSize(t *testing.T) {
 		wantErr    bool
 	}{
 		{hotpath.TransformOptions{Width: 2000}, 4000, 3000, false},
-		{hotpath.TransformOptions{Width: 3000}, 1000, 3000, true}, // height follows: 9000
+		{hotpath.TransformOptions{Width: 3000, Fit: hotpath.FitFill}, 1000, 3000, true}, // height follows: 9000
 		{hotpath.TransformOptions{}, 4000, 3000, true},            // 12 MP at source size
 		{hotpath.TransformOptions{Width: 1000, Height: 1000}, 8000, 100, false},
 	}
@@ -240,6 +240,9 @@ func TestOutputSize(t *testing.T) {
 		{hotpath.TransformOptions{Width: 400, Height: 400, Fit: hotpath.FitFill}, 4000, 3000, 400, 400},
 		{hotpath.TransformOptions{Width: 400, Height: 100, Fit: hotpath.FitPad}, 4000, 3000, 400, 100},
 		{hotpath.TransformOptions{Width: 400, Height: 100, Fit: hotpath.FitForce}, 4000, 3000, 400, 100},
+		{hotpath.TransformOptions{Width: 8000}, 4000, 3000, 4000, 3000}, // fit never enlarges
+		{hotpath.TransformOptions{Width: 8000, Fit: hotpath.FitFill}, 4000, 3000, 8000, 6000},
+		{hotpath.TransformOptions{Height: 150, Fit: hotpath.FitPad}, 4000, 3000, 200, 150},
 	}
 	for _, tt := range tests {
 		w, h := hotpath.OutputSize(tt.opts, tt.srcW, tt.srcH)
