@@ -1,0 +1,172 @@
+package hotpathtest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// VersitygwInstall is the command that installs the S3 server the tests use.
+const VersitygwInstall = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+
+// S3 test credentials given to the versitygw that StartS3 runs.
+const (
+	S3TestAccessKey = "hotpathtest"
+	S3TestSecretKey = "hotpathtest-secret-key"
+)
+
+// StartS3 returns an s3:// store URL for a fresh, empty bucket, with the
+// credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (set with t.Setenv,
+// so child processes inherit them and the test cannot be parallel).
+//
+// By default it starts a real versitygw on a free 127.0.0.1 port over a
+// temporary directory and stops it when the test ends. When HOTPATH_TEST_S3
+// holds an s3:// URL of an existing server (credentials already in the
+// environment), StartS3 uses it instead, under a random key prefix. A missing
+// versitygw binary fails the test with the command that installs it.
+func StartS3(t *testing.T) string {
+	t.Helper()
+	if existing := os.Getenv("HOTPATH_TEST_S3"); existing != "" {
+		return withTestPrefix(t, existing)
+	}
+	bin := versitygwPath()
+	if bin == "" {
+		t.Fatalf("versitygw not found in ~/go/bin or on PATH; install it with: %s", VersitygwInstall)
+	}
+	addr := startVersitygw(t, bin)
+	t.Setenv("AWS_ACCESS_KEY_ID", S3TestAccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", S3TestSecretKey)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	return "s3://hotpath-" + s3RandomName(6) + "?endpoint=" + addr + "&secure=false&region=us-east-1&create=true"
+}
+
+// versitygwPath finds the versitygw binary: $GOBIN, ~/go/bin, then PATH.
+func versitygwPath() string {
+	var candidates []string
+	if gobin := os.Getenv("GOBIN"); gobin != "" {
+		candidates = append(candidates, filepath.Join(gobin, "versitygw"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		candidates = append(candidates, filepath.Join(home, "go", "bin", "versitygw"))
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
+			return c
+		}
+	}
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// startVersitygw runs versitygw over a temporary directory, waits until it
+// answers HTTP and returns its host:port. The port is picked free just
+// before the start; if another process takes it first, it tries again.
+func startVersitygw(t *testing.T, bin string) string {
+	t.Helper()
+	root := t.TempDir()
+	var lastLog string
+	for attempt := 0; attempt < 3; attempt++ {
+		addr := vgwFreeAddr(t)
+		log := &vgwOutput{}
+		cmd := exec.Command(bin, "--port", addr, "--quiet", "--keep-alive", "posix", root)
+		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+S3TestAccessKey, "ROOT_SECRET_KEY="+S3TestSecretKey)
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start versitygw: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		stop := func() {
+			cmd.Process.Kill()
+			<-exited
+		}
+		if vgwWaitHTTP(addr, exited, 10*time.Second) {
+			t.Cleanup(stop)
+			return addr
+		}
+		stop()
+		lastLog = log.String()
+	}
+	t.Fatalf("versitygw did not start; its output:\n%s", lastLog)
+	return ""
+}
+
+// vgwWaitHTTP polls addr until it answers any HTTP response, the process exits
+// or the timeout passes.
+func vgwWaitHTTP(addr string, exited <-chan struct{}, timeout time.Duration) bool {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return false
+		default:
+		}
+		if resp, err := client.Get("http://" + addr + "/"); err == nil {
+			resp.Body.Close()
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// vgwFreeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func vgwFreeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// withTestPrefix adds a random key prefix to an existing store URL so that
+// tests sharing one bucket do not see each other's blobs.
+func withTestPrefix(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "s3" || u.Host == "" {
+		t.Fatalf("HOTPATH_TEST_S3=%q is not an s3://bucket?endpoint=… URL", raw)
+	}
+	u.Path = "/" + strings.Trim(strings.Trim(u.Path, "/")+"/hotpathtest-"+s3RandomName(6), "/")
+	return u.String()
+}
+
+// s3RandomName returns n random bytes in hex, for names no other test uses.
+func s3RandomName(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// vgwOutput collects a child process's output for the failure message.
+type vgwOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *vgwOutput) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *vgwOutput) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
