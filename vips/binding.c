@@ -1,0 +1,188 @@
+#include "binding.h"
+#include "_cgo_export.h"
+
+int hp_start(void) {
+	if (VIPS_INIT("hotpath"))
+		return -1;
+	/* Loaders libvips marks untrusted (magick, pdf, jxl, ...) stay off:
+	 * only the formats hotpath sniffs may ever reach a decoder. */
+	vips_block_untrusted_set(TRUE);
+	vips_leak_set(FALSE);
+	return 0;
+}
+
+void hp_configure(int concurrency, int cache_ops, size_t cache_mem) {
+	vips_concurrency_set(concurrency);
+	vips_cache_set_max(cache_ops);
+	vips_cache_set_max_mem(cache_mem);
+	vips_cache_set_max_files(cache_ops > 0 ? 100 : 0);
+}
+
+static void hp_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user) {
+	hpLog((char *) (domain ? domain : ""), (int) level, (char *) (message ? message : ""));
+}
+
+void hp_route_logs(void) {
+	const char *domains[] = { "VIPS", "GLib", "GLib-GObject", "GModule" };
+	for (int i = 0; i < 4; i++)
+		g_log_set_handler(domains[i], G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, hp_log_handler, NULL);
+}
+
+char *hp_error_take(void) {
+	char *msg = g_strdup(vips_error_buffer());
+	vips_error_clear();
+	return msg;
+}
+
+VipsSource *hp_source_file(const char *path) {
+	return vips_source_new_from_file(path);
+}
+
+static int hp_free_cb(void *a, void *b) {
+	free(a);
+	return 0;
+}
+
+/* hp_source_bytes takes ownership of malloc'd data: the blob frees it when
+ * the last image reading it is gone, so no Go memory is ever held by C. */
+VipsSource *hp_source_bytes(void *data, size_t len) {
+	VipsBlob *blob = vips_blob_new(hp_free_cb, data, len);
+	VipsSource *src = vips_source_new_from_blob(blob);
+	vips_area_unref(VIPS_AREA(blob));
+	return src;
+}
+
+/* hp_header reads the header only: pixels are decoded on demand, never here. */
+VipsImage *hp_header(VipsSource *src) {
+	return vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+}
+
+int hp_orientation(VipsImage *in) { return vips_image_get_orientation(in); }
+int hp_pages(VipsImage *in) { return vips_image_get_n_pages(in); }
+int hp_page_height(VipsImage *in) { return vips_image_get_page_height(in); }
+int hp_has_icc(VipsImage *in) { return vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0; }
+
+const char *hp_loader(VipsImage *in) {
+	const char *s = NULL;
+	if (vips_image_get_typeof(in, VIPS_META_LOADER) && !vips_image_get_string(in, VIPS_META_LOADER, &s))
+		return s;
+	return "";
+}
+
+/* Shrink-on-load: vips_thumbnail picks the JPEG DCT scale, the WebP/HEIF
+ * reduced decode or the TIFF pyramid level that the width needs, rotates by
+ * EXIF orientation and, with n=-1, keeps every animation frame. */
+static const char *load_options(int animated) {
+	return animated ? "n=-1,fail_on=error" : "fail_on=error";
+}
+
+int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int animated) {
+	return vips_thumbnail_source(src, out, width, "height", VIPS_MAX_COORD,
+		"size", VIPS_SIZE_DOWN, "option_string", load_options(animated), NULL);
+}
+
+/* A full-size decode without shrink-on-load, kept for the benchmark that
+ * shows what shrink-on-load saves. */
+int hp_load_full(VipsSource *src, VipsImage **out) {
+	VipsImage *im = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+	if (!im)
+		return -1;
+	int r = vips_autorot(im, out, NULL);
+	g_object_unref(im);
+	return r;
+}
+
+int hp_to_srgb(VipsImage *in, VipsImage **out) {
+	if (vips_image_get_typeof(in, VIPS_META_ICC_NAME)) {
+		if (!vips_icc_transform(in, out, "srgb", "embedded", TRUE, "intent", VIPS_INTENT_PERCEPTUAL, NULL))
+			return 0;
+		/* A broken embedded profile: fall back to a plain conversion. */
+		vips_error_clear();
+	}
+	VipsInterpretation i = vips_image_get_interpretation(in);
+	if (i == VIPS_INTERPRETATION_sRGB || i == VIPS_INTERPRETATION_B_W)
+		return vips_copy(in, out, NULL);
+	if (i == VIPS_INTERPRETATION_GREY16)
+		return vips_colourspace(in, out, VIPS_INTERPRETATION_B_W, NULL);
+	return vips_colourspace(in, out, VIPS_INTERPRETATION_sRGB, NULL);
+}
+
+int hp_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+	return vips_colourspace(in, out, space, NULL);
+}
+
+int hp_copy_memory(VipsImage *in, VipsImage **out) {
+	VipsImage *m = vips_image_copy_memory(in);
+	if (!m)
+		return -1;
+	*out = m;
+	return 0;
+}
+
+int hp_resize_force(VipsImage *in, VipsImage **out, int width, int height) {
+	return vips_thumbnail_image(in, out, width, "height", height, "size", VIPS_SIZE_FORCE, "no_rotate", TRUE, NULL);
+}
+
+int hp_extract(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+	return vips_extract_area(in, out, left, top, width, height, NULL);
+}
+
+int hp_smartcrop(VipsImage *in, VipsImage **out, int width, int height, int interesting) {
+	return vips_smartcrop(in, out, width, height, "interesting", interesting, NULL);
+}
+
+int hp_embed(VipsImage *in, VipsImage **out, int left, int top, int width, int height, double *bg, int nbg) {
+	VipsArrayDouble *background = vips_array_double_new(bg, nbg);
+	int r = vips_embed(in, out, left, top, width, height,
+		"extend", VIPS_EXTEND_BACKGROUND, "background", background, NULL);
+	vips_area_unref(VIPS_AREA(background));
+	return r;
+}
+
+int hp_flatten(VipsImage *in, VipsImage **out, double r, double g, double b) {
+	double bg[3] = { r, g, b };
+	VipsArrayDouble *background = vips_array_double_new(bg, 3);
+	int ret = vips_flatten(in, out, "background", background, NULL);
+	vips_area_unref(VIPS_AREA(background));
+	return ret;
+}
+
+int hp_add_alpha(VipsImage *in, VipsImage **out) {
+	return vips_addalpha(in, out);
+}
+
+int hp_join_pages(VipsImage **pages, int n, VipsImage **out, int page_height) {
+	VipsImage *joined;
+	if (vips_arrayjoin(pages, &joined, n, "across", 1, NULL))
+		return -1;
+	/* The join shares metadata with its inputs: copy before changing it. */
+	int r = vips_copy(joined, out, NULL);
+	g_object_unref(joined);
+	if (r)
+		return -1;
+	vips_image_set_int(*out, VIPS_META_PAGE_HEIGHT, page_height);
+	vips_image_set_int(*out, VIPS_META_N_PAGES, n);
+	return 0;
+}
+
+int hp_save_jpeg(VipsImage *in, void **buf, size_t *len, int quality, int strip) {
+	return vips_jpegsave_buffer(in, buf, len, "Q", quality, "strip", strip,
+		"optimize_coding", TRUE, NULL);
+}
+
+int hp_save_png(VipsImage *in, void **buf, size_t *len, int strip) {
+	return vips_pngsave_buffer(in, buf, len, "strip", strip, "compression", 6, NULL);
+}
+
+int hp_save_webp(VipsImage *in, void **buf, size_t *len, int quality, int strip) {
+	return vips_webpsave_buffer(in, buf, len, "Q", quality, "strip", strip, NULL);
+}
+
+int hp_save_avif(VipsImage *in, void **buf, size_t *len, int quality, int strip, int effort) {
+	return vips_heifsave_buffer(in, buf, len, "Q", quality, "strip", strip,
+		"compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "effort", effort, NULL);
+}
+
+int hp_save_gif(VipsImage *in, void **buf, size_t *len, int strip) {
+	return vips_gifsave_buffer(in, buf, len, "strip", strip, NULL);
+}

@@ -1,0 +1,407 @@
+package vips
+
+/*
+#include "binding.h"
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"unsafe"
+
+	"github.com/hotpath/hotpath"
+)
+
+// source is an input whose header passed the limits: a libvips source
+// (file or a C copy of bytes) and what its header says.
+type source struct {
+	src  *C.VipsSource
+	info hotpath.ImageInfo
+}
+
+func (s *source) close() {
+	if s.src != nil {
+		C.g_object_unref(C.gpointer(s.src))
+		s.src = nil
+	}
+}
+
+// Probe reads the header of the image at path without decoding pixels. It
+// returns the info together with ETOOLARGE when the image passes a limit,
+// EUNSUPPORTED for anything but the input formats and EUNPROCESSABLE for an
+// unreadable header.
+func (e *Engine) Probe(path string) (hotpath.ImageInfo, error) {
+	if err := e.check(context.Background()); err != nil {
+		return hotpath.ImageInfo{}, err
+	}
+	s, err := e.openFile(path)
+	if s == nil {
+		return hotpath.ImageInfo{}, err
+	}
+	s.close()
+	return s.info, err
+}
+
+// Renditions decodes the image at path once, shrinking on load to the size
+// the largest output needs, keeps that decode in memory and derives every
+// output from it, in the order of opts.
+func (e *Engine) Renditions(ctx context.Context, path string, opts []hotpath.TransformOptions) ([]hotpath.Rendition, error) {
+	if err := e.check(ctx); err != nil {
+		return nil, err
+	}
+	s, err := e.openFile(path)
+	if err != nil {
+		if s != nil {
+			s.close()
+		}
+		return nil, err
+	}
+	defer s.close()
+	return e.render(ctx, s, opts, false)
+}
+
+// Transform makes one rendition of an image held in memory.
+func (e *Engine) Transform(ctx context.Context, data []byte, opts hotpath.TransformOptions) (hotpath.Rendition, error) {
+	if err := e.check(ctx); err != nil {
+		return hotpath.Rendition{}, err
+	}
+	s, err := e.openBytes(data)
+	if err != nil {
+		if s != nil {
+			s.close()
+		}
+		return hotpath.Rendition{}, err
+	}
+	defer s.close()
+	rs, err := e.render(ctx, s, []hotpath.TransformOptions{opts}, false)
+	if err != nil {
+		return hotpath.Rendition{}, err
+	}
+	return rs[0], nil
+}
+
+// openFile checks the size and the leading bytes of the file at path, then
+// its header. On a limit error the returned source is not nil, for its info.
+func (e *Engine) openFile(path string) (*source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, hotpath.WrapError(hotpath.ENOTFOUND, err, "image file not found")
+		}
+		return nil, hotpath.WrapError(hotpath.EINTERNAL, err, "cannot open image file")
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, hotpath.WrapError(hotpath.EINTERNAL, err, "cannot open image file")
+	}
+	if err := e.checkBytes(st.Size()); err != nil {
+		return nil, err
+	}
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, hotpath.WrapError(hotpath.EINTERNAL, err, "cannot read image file")
+	}
+	format, err := sniffFormat(head[:n])
+	if err != nil {
+		return nil, err
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	src := C.hp_source_file(cpath)
+	if src == nil {
+		return nil, hotpath.WrapError(hotpath.EINTERNAL, &vipsError{op: "source", msg: takeError()}, "cannot read image file")
+	}
+	return e.inspect(src, format)
+}
+
+// openBytes is openFile for an image in memory. libvips reads a C copy, so
+// no Go memory is held by C past a call.
+func (e *Engine) openBytes(data []byte) (*source, error) {
+	if err := e.checkBytes(int64(len(data))); err != nil {
+		return nil, err
+	}
+	format, err := sniffFormat(data[:min(len(data), sniffLen)])
+	if err != nil {
+		return nil, err
+	}
+	src := C.hp_source_bytes(C.CBytes(data), C.size_t(len(data)))
+	if src == nil {
+		return nil, hotpath.WrapError(hotpath.EINTERNAL, &vipsError{op: "source", msg: takeError()}, "cannot read image")
+	}
+	return e.inspect(src, format)
+}
+
+func (e *Engine) checkBytes(n int64) error {
+	if n > e.cfg.Limits.MaxBytes {
+		return hotpath.Errorf(hotpath.ETOOLARGE, "image is %d bytes, above the limit of %d", n, e.cfg.Limits.MaxBytes)
+	}
+	return nil
+}
+
+func sniffFormat(head []byte) (hotpath.Format, error) {
+	f, ok := sniff(head)
+	if !ok {
+		return "", hotpath.Errorf(hotpath.EUNSUPPORTED, "not an image in a supported format (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)")
+	}
+	return f, nil
+}
+
+// inspect reads the header of src, which must be in format, and checks the
+// limits. It takes ownership of src.
+func (e *Engine) inspect(src *C.VipsSource, format hotpath.Format) (*source, error) {
+	s := &source{src: src}
+	hdr := &image{p: C.hp_header(src)}
+	if hdr.p == nil {
+		s.close()
+		return nil, hotpath.WrapError(hotpath.EUNPROCESSABLE, &vipsError{op: "header", msg: takeError()}, "image is corrupt or truncated")
+	}
+	defer hdr.close()
+	if loader, want := hdr.loader(), loaderPrefix[format]; len(loader) < len(want) || loader[:len(want)] != want {
+		s.close()
+		return nil, hotpath.Errorf(hotpath.EUNSUPPORTED, "image format not recognised")
+	}
+	w, h := hdr.orientedSize()
+	s.info = hotpath.ImageInfo{Format: format, Width: w, Height: h, Frames: 1}
+	if format == hotpath.FormatGIF || format == hotpath.FormatWebP {
+		s.info.Frames = max(1, hdr.pages())
+	}
+	l := e.cfg.Limits
+	switch {
+	case w <= 0 || h <= 0:
+		return s, hotpath.Errorf(hotpath.EUNPROCESSABLE, "image has no pixels")
+	case int64(w)*int64(h) > l.MaxPixels:
+		return s, hotpath.Errorf(hotpath.ETOOLARGE, "image is %dx%d pixels, above the limit of %d", w, h, l.MaxPixels)
+	case s.info.Frames > l.MaxFrames:
+		return s, hotpath.Errorf(hotpath.ETOOLARGE, "image has %d frames, above the limit of %d", s.info.Frames, l.MaxFrames)
+	}
+	return s, nil
+}
+
+// render makes one rendition per options from one decode of s. full skips
+// shrink-on-load (only the benchmarks ask for it).
+func (e *Engine) render(ctx context.Context, s *source, opts []hotpath.TransformOptions, full bool) ([]hotpath.Rendition, error) {
+	if len(opts) == 0 {
+		return nil, nil
+	}
+	plans := make([]plan, len(opts))
+	masterScale, animated := 0.0, false
+	for i, o := range opts {
+		p, err := makePlan(s.info.Width, s.info.Height, s.info.Format, s.info.Frames, o, e.cfg.Limits.MaxOutputSide)
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = p
+		masterScale = math.Max(masterScale, p.scale)
+		animated = animated || p.animated
+	}
+	masterScale = math.Min(masterScale, 1)
+	master, err := e.decode(s, masterScale, animated, full)
+	if err != nil {
+		return nil, err
+	}
+	defer master.close()
+	out := make([]hotpath.Rendition, len(plans))
+	for i, p := range plans {
+		if err := e.check(ctx); err != nil {
+			return nil, err
+		}
+		if out[i], err = e.renderOne(master, p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// decode loads s scaled by scale (≤ 1), rotated upright, in sRGB, into
+// memory. Every decode error surfaces here as EUNPROCESSABLE, since the
+// pixels are all read before any output is made.
+func (e *Engine) decode(s *source, scale float64, animated, full bool) (*image, error) {
+	width := max(1, int(math.Round(float64(s.info.Width)*scale)))
+	an := C.int(0)
+	if animated {
+		an = 1
+	}
+	loaded, err := call("thumbnail", func(out **C.VipsImage) C.int {
+		if full {
+			return C.hp_load_full(s.src, out)
+		}
+		return C.hp_thumbnail(s.src, out, C.int(width), an)
+	})
+	if err != nil {
+		return nil, unprocessable(err)
+	}
+	defer loaded.close()
+	srgb, err := loaded.toSRGB()
+	if err != nil {
+		return nil, unprocessable(err)
+	}
+	defer srgb.close()
+	mem, err := srgb.copyMemory()
+	if err != nil {
+		return nil, unprocessable(err)
+	}
+	return mem, nil
+}
+
+// renderOne shapes and encodes one output from the decoded master.
+func (e *Engine) renderOne(master *image, p plan) (hotpath.Rendition, error) {
+	var owned []*image
+	defer func() {
+		for _, im := range owned {
+			im.close()
+		}
+	}()
+	keep := func(im *image, err error) (*image, error) {
+		if im != nil {
+			owned = append(owned, im)
+		}
+		return im, err
+	}
+
+	pageH, pages := master.height(), 1
+	if ph := master.pageHeight(); ph > 0 && ph < master.height() && master.height()%ph == 0 {
+		pageH, pages = ph, master.height()/ph
+	}
+	n := 1
+	if p.animated {
+		n = pages
+	}
+	frames := make([]*image, n)
+	for i := range frames {
+		frame := master
+		if pages > 1 {
+			f, err := keep(master.extract(0, i*pageH, master.width(), pageH))
+			if err != nil {
+				return hotpath.Rendition{}, err
+			}
+			frame = f
+		}
+		shaped, err := keep(e.shape(frame, p))
+		if err != nil {
+			return hotpath.Rendition{}, err
+		}
+		frames[i] = shaped
+	}
+	final := frames[0]
+	if n > 1 {
+		joined, err := keep(joinPages(frames, frames[0].height()))
+		if err != nil {
+			return hotpath.Rendition{}, err
+		}
+		final = joined
+	}
+	if !hasAlpha(p.opts.Format) && final.hasAlpha() {
+		r, g, b := 255.0, 255.0, 255.0
+		if bg := p.opts.Background; len(bg) >= 3 {
+			r, g, b = float64(bg[0]), float64(bg[1]), float64(bg[2])
+		}
+		flat, err := keep(final.flatten(r, g, b))
+		if err != nil {
+			return hotpath.Rendition{}, err
+		}
+		final = flat
+	}
+	data, err := final.save(p.opts.Format, p.opts.Quality, !p.opts.KeepMetadata, e.cfg.AVIFEffort)
+	if err != nil {
+		return hotpath.Rendition{}, err
+	}
+	return hotpath.Rendition{Format: p.opts.Format, Width: final.width(), Height: frames[0].height(), Data: data}, nil
+}
+
+// shape scales one frame and crops or pads it to the plan. The result is a
+// new reference the caller closes.
+func (e *Engine) shape(frame *image, p plan) (*image, error) {
+	o := p.opts
+	w, h := frame.width(), frame.height()
+	rw, rh := p.resizeW, p.resizeH
+	// The master was made for this plan: take vips' rounding as it is.
+	if o.Fit != hotpath.FitForce && abs(w-rw) <= 1 && abs(h-rh) <= 1 {
+		rw, rh = w, h
+	}
+	switch o.Fit {
+	case hotpath.FitFill:
+		rw, rh = max(rw, p.outW), max(rh, p.outH)
+	case hotpath.FitPad:
+		rw, rh = min(rw, p.outW), min(rh, p.outH)
+	}
+	cur, err := frame.ref()
+	if err != nil {
+		return nil, err
+	}
+	step := func(next *image, err error) error {
+		if err != nil {
+			return err
+		}
+		cur.close()
+		cur = next
+		return nil
+	}
+	if w != rw || h != rh {
+		if err := step(cur.resize(rw, rh)); err != nil {
+			cur.close()
+			return nil, err
+		}
+	}
+	switch {
+	case o.Fit == hotpath.FitFill && (rw != p.outW || rh != p.outH):
+		if o.Gravity == hotpath.GravitySmart || o.Gravity == hotpath.GravityEntropy {
+			err = step(cur.smartcrop(p.outW, p.outH, interesting(o.Gravity)))
+		} else {
+			left, top := cropOffset(o.Gravity, rw, rh, p.outW, p.outH)
+			err = step(cur.extract(left, top, p.outW, p.outH))
+		}
+	case o.Fit == hotpath.FitPad && (rw != p.outW || rh != p.outH):
+		err = e.pad(&cur, step, p, rw, rh)
+	}
+	if err != nil {
+		cur.close()
+		return nil, err
+	}
+	return cur, nil
+}
+
+// pad embeds cur in the plan's box on its background: the given colour, or
+// transparent for formats with alpha and white for the others.
+func (e *Engine) pad(cur **image, step func(*image, error) error, p plan, rw, rh int) error {
+	o := p.opts
+	if (*cur).bands() < 3 {
+		if err := step((*cur).forceSRGB()); err != nil {
+			return err
+		}
+	}
+	rgb, alpha := []float64{255, 255, 255}, 255.0
+	switch {
+	case len(o.Background) >= 3:
+		rgb = []float64{float64(o.Background[0]), float64(o.Background[1]), float64(o.Background[2])}
+		if len(o.Background) == 4 {
+			alpha = float64(o.Background[3])
+		}
+	case hasAlpha(o.Format):
+		rgb, alpha = []float64{0, 0, 0}, 0
+	}
+	if alpha < 255 && hasAlpha(o.Format) && !(*cur).hasAlpha() {
+		if err := step((*cur).addAlpha()); err != nil {
+			return err
+		}
+	}
+	bg := rgb
+	if (*cur).hasAlpha() {
+		bg = append(bg, alpha)
+	}
+	left, top := cropOffset(o.Gravity, p.outW, p.outH, rw, rh)
+	return step((*cur).embed(left, top, p.outW, p.outH, bg))
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

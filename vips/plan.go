@@ -1,0 +1,150 @@
+package vips
+
+import (
+	"math"
+
+	"github.com/hotpath/hotpath"
+)
+
+// plan is one output worked out from the input's header: the options with
+// defaults filled, the size the image is scaled to, and the final size
+// after a fill crop or a pad.
+type plan struct {
+	opts     hotpath.TransformOptions
+	scale    float64 // of the oriented input
+	resizeW  int     // size after scaling, before crop or pad
+	resizeH  int
+	outW     int // final size of one frame
+	outH     int
+	animated bool // keep every frame
+}
+
+// makePlan resolves opts against an input of inW × inH (after EXIF
+// orientation) in format in with frames frames.
+//
+// Sizes: a zero side is derived from the other and the aspect ratio; both
+// zero keep the input size. fit never enlarges; fill and force always give
+// the asked box, enlarging if they must; pad gives the asked box with the
+// image inside it, not enlarged. Asked sides above maxSide are ETOOLARGE;
+// derived sizes are scaled down to fit it.
+func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.TransformOptions, maxSide int) (plan, error) {
+	o, err := normalize(opts, in)
+	if err != nil {
+		return plan{}, err
+	}
+	w, h := o.Width, o.Height
+	if w > maxSide || h > maxSide {
+		return plan{}, hotpath.Errorf(hotpath.ETOOLARGE, "asked size %dx%d is above the limit of %d pixels a side", w, h, maxSide)
+	}
+	fw, fh := float64(inW), float64(inH)
+	p := plan{opts: o, animated: o.Animated && frames > 1 && animatable(o.Format)}
+	if w == 0 && h == 0 {
+		o.Fit = hotpath.FitInside
+		w, h = inW, inH
+	} else if o.Fit != hotpath.FitInside {
+		if w == 0 {
+			w = max(1, int(math.Round(fw*float64(h)/fh)))
+		}
+		if h == 0 {
+			h = max(1, int(math.Round(fh*float64(w)/fw)))
+		}
+	}
+	switch o.Fit {
+	case hotpath.FitInside:
+		s := math.Inf(1)
+		if w > 0 {
+			s = float64(w) / fw
+		}
+		if h > 0 {
+			s = math.Min(s, float64(h)/fh)
+		}
+		p.scale = math.Min(s, 1)
+	case hotpath.FitPad:
+		p.scale = math.Min(math.Min(float64(w)/fw, float64(h)/fh), 1)
+	case hotpath.FitFill:
+		p.scale = math.Max(float64(w)/fw, float64(h)/fh)
+	case hotpath.FitForce:
+		p.scale = math.Max(float64(w)/fw, float64(h)/fh)
+	}
+	// Derived sizes never pass the output limit.
+	if long := math.Max(fw, fh) * p.scale; o.Fit == hotpath.FitInside && long > float64(maxSide) {
+		p.scale *= float64(maxSide) / long
+	}
+	p.resizeW = max(1, int(math.Round(fw*p.scale)))
+	p.resizeH = max(1, int(math.Round(fh*p.scale)))
+	switch o.Fit {
+	case hotpath.FitInside:
+		p.outW, p.outH = p.resizeW, p.resizeH
+	case hotpath.FitPad:
+		p.resizeW, p.resizeH = min(p.resizeW, w), min(p.resizeH, h)
+		p.outW, p.outH = w, h
+	case hotpath.FitFill:
+		p.resizeW, p.resizeH = max(p.resizeW, w), max(p.resizeH, h)
+		p.outW, p.outH = w, h
+	case hotpath.FitForce:
+		p.resizeW, p.resizeH = w, h
+		p.outW, p.outH = w, h
+	}
+	return p, nil
+}
+
+// normalize fills the defaults of opts and rejects values the engine cannot
+// honour. The output format defaults to the input's when it is writable,
+// else JPEG.
+func normalize(o hotpath.TransformOptions, in hotpath.Format) (hotpath.TransformOptions, error) {
+	if o.Width < 0 || o.Height < 0 {
+		return o, hotpath.Errorf(hotpath.EINVALID, "width and height must not be negative")
+	}
+	switch o.Fit {
+	case "":
+		o.Fit = hotpath.FitInside
+	case hotpath.FitInside, hotpath.FitFill, hotpath.FitPad, hotpath.FitForce:
+	default:
+		return o, hotpath.Errorf(hotpath.EINVALID, "unknown fit %q", o.Fit)
+	}
+	switch o.Gravity {
+	case "":
+		o.Gravity = hotpath.GravityCentre
+	case hotpath.GravityCentre, hotpath.GravityNorth, hotpath.GravitySouth, hotpath.GravityEast,
+		hotpath.GravityWest, hotpath.GravitySmart, hotpath.GravityEntropy:
+	default:
+		return o, hotpath.Errorf(hotpath.EINVALID, "unknown gravity %q", o.Gravity)
+	}
+	switch {
+	case o.Format == hotpath.FormatAuto:
+		return o, hotpath.Errorf(hotpath.EINVALID, "format auto must be resolved before the image engine")
+	case o.Format == "" && writable(in):
+		o.Format = in
+	case o.Format == "":
+		o.Format = hotpath.FormatJPEG
+	case !writable(o.Format):
+		return o, hotpath.Errorf(hotpath.EUNSUPPORTED, "cannot write format %q", o.Format)
+	}
+	switch {
+	case o.Quality == 0:
+		o.Quality = defaultQuality(o.Format)
+	case o.Quality < 1 || o.Quality > 100:
+		return o, hotpath.Errorf(hotpath.EINVALID, "quality must be 1-100, got %d", o.Quality)
+	}
+	if n := len(o.Background); n != 0 && n != 3 && n != 4 {
+		return o, hotpath.Errorf(hotpath.EINVALID, "background must be RGB or RGBA, got %d values", n)
+	}
+	return o, nil
+}
+
+// cropOffset places a crop of size want inside have by gravity: the edge
+// gravities keep that edge, everything else keeps the centre.
+func cropOffset(g hotpath.Gravity, haveW, haveH, wantW, wantH int) (left, top int) {
+	left, top = (haveW-wantW)/2, (haveH-wantH)/2
+	switch g {
+	case hotpath.GravityNorth:
+		top = 0
+	case hotpath.GravitySouth:
+		top = haveH - wantH
+	case hotpath.GravityWest:
+		left = 0
+	case hotpath.GravityEast:
+		left = haveW - wantW
+	}
+	return left, top
+}

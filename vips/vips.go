@@ -1,0 +1,175 @@
+// Package vips is hotpath's image engine: libvips through a thin cgo binding
+// of its own. It implements hotpath.ImageEngine with shrink-on-load decoding,
+// header-first limit checks, one decode for all renditions of an upload, and
+// sRGB conversion with metadata stripping before encoding.
+//
+// libvips is started once per process and runs one thread per image
+// (Config.Concurrency); parallelism comes from concurrent callers.
+package vips
+
+/*
+#cgo pkg-config: vips
+#include "binding.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hotpath/hotpath"
+)
+
+// Config tunes the engine. The zero value is usable: Validate fills defaults.
+type Config struct {
+	// Limits bound each input; zero fields take hotpath.DefaultLimits.
+	Limits hotpath.Limits
+	// Concurrency is the number of libvips worker threads per image; 1 keeps
+	// one image on one core so that concurrent requests scale across cores.
+	// It is process-wide: the last engine created sets it.
+	Concurrency int
+	// CacheMaxOps is the size of libvips' operation cache. 0 (the default)
+	// disables it: a server rarely sees the same operation twice, and the
+	// cache would hold decoded pixels.
+	CacheMaxOps int
+	// CacheMaxMem bounds the memory of libvips' operation cache in bytes.
+	CacheMaxMem int64
+	// AVIFEffort is the AV1 encoder effort, 0 (fastest) to 9; default 2,
+	// because AVIF encoding dominates the cost of an AVIF rendition.
+	AVIFEffort int
+	// Logger receives libvips' warnings and errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate fills defaults and rejects impossible values.
+func (c *Config) Validate() error {
+	d := hotpath.DefaultLimits()
+	if c.Limits.MaxPixels == 0 {
+		c.Limits.MaxPixels = d.MaxPixels
+	}
+	if c.Limits.MaxBytes == 0 {
+		c.Limits.MaxBytes = d.MaxBytes
+	}
+	if c.Limits.MaxFrames == 0 {
+		c.Limits.MaxFrames = d.MaxFrames
+	}
+	if c.Limits.MaxOutputSide == 0 {
+		c.Limits.MaxOutputSide = d.MaxOutputSide
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.AVIFEffort == 0 {
+		c.AVIFEffort = 2
+	}
+	switch {
+	case c.Limits.MaxPixels < 0 || c.Limits.MaxBytes < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxOutputSide < 0:
+		return hotpath.Errorf(hotpath.EINVALID, "vips: limits must not be negative")
+	case c.Concurrency < 0:
+		return hotpath.Errorf(hotpath.EINVALID, "vips: concurrency must not be negative")
+	case c.CacheMaxOps < 0 || c.CacheMaxMem < 0:
+		return hotpath.Errorf(hotpath.EINVALID, "vips: cache sizes must not be negative")
+	case c.AVIFEffort < 0 || c.AVIFEffort > 9:
+		return hotpath.Errorf(hotpath.EINVALID, "vips: AVIF effort must be 0-9, got %d", c.AVIFEffort)
+	}
+	return nil
+}
+
+// Engine implements hotpath.ImageEngine with libvips. It is safe for
+// concurrent use; each call works on its own images.
+type Engine struct {
+	cfg    Config
+	closed atomic.Bool
+}
+
+var _ hotpath.ImageEngine = (*Engine)(nil)
+
+var (
+	startOnce sync.Once
+	startErr  error
+	logger    atomic.Pointer[slog.Logger]
+)
+
+// start initialises libvips once per process. libvips cannot be restarted
+// after vips_shutdown, so it is never shut down: the OS reclaims it at exit.
+func start() error {
+	startOnce.Do(func() {
+		C.hp_route_logs()
+		if C.hp_start() != 0 {
+			startErr = fmt.Errorf("vips: starting libvips: %s", takeError())
+		}
+	})
+	return startErr
+}
+
+// New starts libvips if needed, applies cfg and returns an engine.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger != nil {
+		logger.Store(cfg.Logger)
+	}
+	if err := start(); err != nil {
+		return nil, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "image engine unavailable")
+	}
+	C.hp_configure(C.int(cfg.Concurrency), C.int(cfg.CacheMaxOps), C.size_t(cfg.CacheMaxMem))
+	return &Engine{cfg: cfg}, nil
+}
+
+// Close makes later calls fail with EUNAVAILABLE. libvips itself stays up
+// for the rest of the process, shared by any other engine.
+func (e *Engine) Close() error {
+	e.closed.Store(true)
+	return nil
+}
+
+// Limits returns the limits the engine enforces, defaults filled in.
+func (e *Engine) Limits() hotpath.Limits { return e.cfg.Limits }
+
+// MemoryStats reports libvips' tracked memory, for metrics: bytes allocated
+// now (mostly pixel buffers), the high-water mark since start, and the number
+// of live allocations.
+func MemoryStats() (mem, memHighwater, allocs int64) {
+	return int64(C.vips_tracked_get_mem()), int64(C.vips_tracked_get_mem_highwater()), int64(C.vips_tracked_get_allocs())
+}
+
+// Version returns the libvips version, e.g. "8.14.1".
+func Version() string {
+	return fmt.Sprintf("%d.%d.%d", int(C.vips_version(0)), int(C.vips_version(1)), int(C.vips_version(2)))
+}
+
+func (e *Engine) check(ctx context.Context) error {
+	if e.closed.Load() {
+		return hotpath.Errorf(hotpath.EUNAVAILABLE, "image engine closed")
+	}
+	if err := ctx.Err(); err != nil {
+		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "image processing cancelled")
+	}
+	return nil
+}
+
+// takeError returns and clears libvips' error buffer. The buffer is
+// process-wide, so under concurrency a message may carry another call's text;
+// it only ever reaches logs, never clients.
+func takeError() string {
+	p := C.hp_error_take()
+	defer C.g_free(C.gpointer(p))
+	return C.GoString(p)
+}
+
+//export hpLog
+func hpLog(domain *C.char, level C.int, message *C.char) {
+	l := logger.Load()
+	if l == nil {
+		l = slog.Default()
+	}
+	lvl := slog.LevelDebug // libvips warnings are about inputs, not the service
+	if C.GLogLevelFlags(level)&(C.G_LOG_LEVEL_ERROR|C.G_LOG_LEVEL_CRITICAL) != 0 {
+		lvl = slog.LevelError
+	}
+	l.Log(context.Background(), lvl, C.GoString(message), "component", "libvips", "domain", C.GoString(domain))
+}
