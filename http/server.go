@@ -21,17 +21,21 @@ type Config struct {
 	MaxFilesPerRequest int `json:"max_files_per_request"`
 	// TempDir holds uploads while they stream in; "" means os.TempDir().
 	TempDir string `json:"temp_dir"`
+	// Transforms configures on-the-fly transforms (/t/..., transform.go).
+	Transforms TransformConfig `json:"transforms"`
 }
 
 // DefaultConfig returns the API configuration of an unconfigured server.
-func DefaultConfig() Config { return Config{MaxFilesPerRequest: 100} }
+func DefaultConfig() Config {
+	return Config{MaxFilesPerRequest: 100, Transforms: DefaultTransformConfig()}
+}
 
 // Validate reports the first problem of c as EINVALID.
 func (c Config) Validate() error {
 	if c.MaxFilesPerRequest < 1 {
 		return hotpath.Errorf(hotpath.EINVALID, "max files per request must be at least 1")
 	}
-	return nil
+	return c.Transforms.Validate()
 }
 
 // Route is one endpoint of the API. The OpenAPI test walks Routes() so that
@@ -60,9 +64,10 @@ type Server struct {
 	// the wiring adds the cache and queue when it has them.
 	ReadyChecks []ReadyCheck
 
-	routes  []Route
-	mux     *http.ServeMux
-	metrics *metrics
+	routes     []Route
+	mux        *http.ServeMux
+	metrics    *metrics
+	transforms *transformer
 }
 
 // Options are the optional parts of a Server.
@@ -70,6 +75,8 @@ type Options struct {
 	Logger *slog.Logger
 	// VipsMemory returns the bytes libvips holds, for /metrics; nil leaves the gauge out.
 	VipsMemory func() float64
+	// Cache keeps small transform results and their cross-process locks; nil: none.
+	Cache hotpath.Cache
 }
 
 // New returns the API over svc and its stores.
@@ -86,6 +93,10 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 	}
 	s := &Server{Config: cfg, Service: svc, Meta: svc.Meta, Blobs: svc.Blobs, Logger: logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(svc.Pool, opt.VipsMemory)
+	var err error
+	if s.transforms, err = newTransformer(cfg.Transforms, svc, opt.Cache, s.metrics.registry, logger); err != nil {
+		return nil, err
+	}
 	s.routes = []Route{
 		{"GET", "/healthz", "", s.handleHealth},
 		{"GET", "/readyz", "", s.handleReady},
@@ -97,6 +108,7 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 		{"DELETE", "/v1/images/{id}", hotpath.ScopeWrite, s.handleDeleteImage},
 		{"GET", "/v1/images/{id}/original", hotpath.ScopeRead, s.handleGetOriginal},
 		{"GET", "/v1/images/{id}/variants/{preset}", hotpath.ScopeRead, s.handleGetVariant},
+		{"GET", TransformRoutePattern, "", s.handleTransform},
 	}
 	for _, rt := range s.routes {
 		h := rt.Handler

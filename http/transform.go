@@ -1,0 +1,448 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/pipeline"
+)
+
+// TransformRoutePattern is the ServeMux pattern of on-the-fly transforms:
+// /t/{signature}/{options}/{image_id}[.ext], documented in docs/transforms.md.
+const TransformRoutePattern = "/t/{signature}/{options}/{image}"
+
+// transformCacheControl is sent with every transform result: a result never
+// changes under its URL, because the URL names the image and every option.
+const transformCacheControl = "public, max-age=31536000, immutable"
+
+// TransformConfig configures the transform routes.
+type TransformConfig struct {
+	// SigningKeys verify URL signatures; several at once for rotation (sign
+	// with the first, keep the old ones until their URLs are gone).
+	SigningKeys []string `json:"signing_keys"`
+	// AllowUnsigned accepts "unsafe" in place of a signature: development only.
+	AllowUnsigned bool `json:"allow_unsigned"`
+	// PresetsOnly is the allow-list mode: only preset:NAME (and f:auto).
+	PresetsOnly bool `json:"presets_only"`
+	// MaxWidth, MaxHeight and MaxPixels bound an output; 0 takes the default.
+	MaxWidth  int   `json:"max_width"`
+	MaxHeight int   `json:"max_height"`
+	MaxPixels int64 `json:"max_pixels"`
+	// CacheMaxBytes is the largest result kept in the cache besides the blob store.
+	CacheMaxBytes int `json:"cache_max_bytes"`
+	// CacheTTL is how long a result stays in the cache.
+	CacheTTL time.Duration `json:"cache_ttl"`
+	// LockTTL bounds how long one process may hold the cross-process lock
+	// on one result while it processes it.
+	LockTTL time.Duration `json:"lock_ttl"`
+}
+
+// DefaultTransformConfig returns the transform settings of an unconfigured
+// server: no keys (so every URL is refused until keys or unsigned mode are
+// configured), outputs up to 8192 pixels a side and 40 MP, results up to
+// 512 KiB cached for an hour.
+func DefaultTransformConfig() TransformConfig {
+	p := hotpath.DefaultTransformPolicy()
+	return TransformConfig{
+		MaxWidth: p.MaxWidth, MaxHeight: p.MaxHeight, MaxPixels: p.MaxPixels,
+		CacheMaxBytes: 512 << 10, CacheTTL: time.Hour, LockTTL: 30 * time.Second,
+	}
+}
+
+// withDefaults fills zero fields from DefaultTransformConfig.
+func (c TransformConfig) withDefaults() TransformConfig {
+	d := DefaultTransformConfig()
+	if c.MaxWidth == 0 {
+		c.MaxWidth = d.MaxWidth
+	}
+	if c.MaxHeight == 0 {
+		c.MaxHeight = d.MaxHeight
+	}
+	if c.MaxPixels == 0 {
+		c.MaxPixels = d.MaxPixels
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = d.CacheTTL
+	}
+	if c.LockTTL == 0 {
+		c.LockTTL = d.LockTTL
+	}
+	return c
+}
+
+// Validate reports the first problem of c as EINVALID.
+func (c TransformConfig) Validate() error {
+	c = c.withDefaults()
+	if c.MaxWidth < 0 || c.MaxHeight < 0 || c.MaxPixels < 0 || c.CacheMaxBytes < 0 || c.CacheTTL < 0 || c.LockTTL < 0 {
+		return hotpath.Errorf(hotpath.EINVALID, "transform limits must not be negative")
+	}
+	_, err := hotpath.NewTransformSigner(c.SigningKeys, c.AllowUnsigned)
+	return err
+}
+
+// transformer serves /t/ URLs: it parses and checks them, finds a stored
+// result or makes it once, and delivers it.
+type transformer struct {
+	cfg     TransformConfig
+	signer  *hotpath.TransformSigner
+	policy  hotpath.TransformPolicy
+	service *pipeline.Service
+	cache   hotpath.Cache // nil: no cache
+	logger  *slog.Logger
+	flight  singleflight.Group
+	// processed counts results computed by the engine, for tests and /metrics.
+	processed atomic.Int64
+	served    *prometheus.CounterVec
+}
+
+// newTransformer returns the transform service over svc's stores and engine.
+func newTransformer(cfg TransformConfig, svc *pipeline.Service, cache hotpath.Cache, reg prometheus.Registerer, logger *slog.Logger) (*transformer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	signer, err := hotpath.NewTransformSigner(cfg.SigningKeys, cfg.AllowUnsigned)
+	if err != nil {
+		return nil, err
+	}
+	policy := hotpath.TransformPolicy{
+		Presets: svc.Config.Presets, PresetsOnly: cfg.PresetsOnly,
+		MaxWidth: cfg.MaxWidth, MaxHeight: cfg.MaxHeight, MaxPixels: cfg.MaxPixels,
+	}
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	t := &transformer{
+		cfg: cfg, signer: signer, policy: policy, service: svc, cache: cache, logger: logger,
+		served: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hotpath_transforms_served_total",
+			Help: "Transform responses by source: cache, store (blob), processed (computed now) or shared (waited on another request's processing).",
+		}, []string{"source"}),
+	}
+	reg.MustRegister(t.served, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "hotpath_transforms_processed_total",
+		Help: "Transform results computed by the image engine.",
+	}, func() float64 { return float64(t.processed.Load()) }))
+	return t, nil
+}
+
+// transformResult is one result ready to deliver.
+type transformResult struct {
+	format hotpath.Format
+	data   []byte           // in memory, or
+	blob   hotpath.Blob     // open in the blob store, or
+	stored *hotpath.Variant // stored, to open (what a shared processing returns)
+	source string           // for the served counter
+}
+
+// handleTransform serves GET and HEAD /t/{signature}/{options}/{image}.
+func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
+	t := s.transforms
+	ctx := r.Context()
+	u, err := hotpath.ParseTransformURL(hotpath.TransformRoutePrefix + r.PathValue("signature") + "/" + r.PathValue("options") + "/" + r.PathValue("image"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	// The signature first: nothing about a URL is told to whoever forged it.
+	if err := t.signer.Verify(u.Signature, u.SignedPart()); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	spec, err := u.Spec()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	opts, err := t.policy.Resolve(spec)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	img, err := s.Meta.GetImage(ctx, "", u.ImageID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := t.policy.CheckSize(opts, img.Width, img.Height); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	h := w.Header()
+	if opts.Format == hotpath.FormatAuto {
+		opts.Format = NegotiateFormat(r.Header.Get("Accept"))
+		h.Set("Vary", "Accept")
+	}
+	canonical := hotpath.CanonicalTransform(opts)
+	hash := hotpath.TransformHash(canonical)
+	etag := `"t-` + hash + `"`
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", transformCacheControl)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	res, err := t.result(ctx, img, opts, canonical, hash)
+	if err != nil {
+		h.Del("ETag")
+		h.Del("Cache-Control")
+		s.Error(w, r, err)
+		return
+	}
+	t.served.WithLabelValues(res.source).Inc()
+	h.Set("Content-Type", res.format.ContentType())
+	if res.blob != nil {
+		defer res.blob.Close()
+		http.ServeContent(w, r, "", time.Time{}, res.blob)
+		return
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(res.data))
+}
+
+// result finds the stored result of opts for img, or makes it. Concurrent
+// identical requests in this process share one processing (singleflight);
+// across processes the cache's lock has one process make it while the others
+// wait for it to appear.
+func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, canonical, hash string) (transformResult, error) {
+	name := "t:" + canonical
+	key := hotpath.VariantKey(img.TenantID, img.ID, "t-"+hash)
+	cacheKey := "t:" + key
+	if res, ok := t.fromCache(ctx, cacheKey); ok {
+		return res, nil
+	}
+	for _, v := range img.Variants {
+		if v.Name == name {
+			return t.fromStore(ctx, v, cacheKey)
+		}
+	}
+	ch := t.flight.DoChan(key, func() (any, error) {
+		// Detached from the first caller: the others still want the result
+		// when it goes away.
+		return t.makeOnce(context.WithoutCancel(ctx), img, opts, name, key, cacheKey)
+	})
+	select {
+	case <-ctx.Done():
+		return transformResult{}, hotpath.WrapError(hotpath.EUNAVAILABLE, ctx.Err(), "request ended while the transform ran")
+	case r := <-ch:
+		if r.Err != nil {
+			return transformResult{}, r.Err
+		}
+		res := r.Val.(transformResult)
+		if res.stored != nil {
+			return t.fromStore(ctx, *res.stored, cacheKey)
+		}
+		if r.Shared && res.source == "processed" {
+			res.source = "shared"
+		}
+		return res, nil
+	}
+}
+
+// fromCache returns a result kept in the cache.
+func (t *transformer) fromCache(ctx context.Context, cacheKey string) (transformResult, bool) {
+	if t.cache == nil {
+		return transformResult{}, false
+	}
+	v, ok, err := t.cache.Get(ctx, cacheKey)
+	if err != nil || !ok {
+		return transformResult{}, false
+	}
+	format, data, found := bytes.Cut(v, []byte{0})
+	if !found {
+		return transformResult{}, false
+	}
+	return transformResult{format: hotpath.Format(format), data: data, source: "cache"}, true
+}
+
+// toCache keeps a small result in the cache, prefixed with its format.
+func (t *transformer) toCache(ctx context.Context, cacheKey string, f hotpath.Format, data []byte) {
+	if t.cache == nil || len(data) > t.cfg.CacheMaxBytes {
+		return
+	}
+	v := make([]byte, 0, len(f)+1+len(data))
+	v = append(append(append(v, f...), 0), data...)
+	if err := t.cache.Set(ctx, cacheKey, v, t.cfg.CacheTTL); err != nil {
+		t.logger.WarnContext(ctx, "cache transform result", "key", cacheKey, "err", err)
+	}
+}
+
+// fromStore opens a stored result; small ones are read and cached.
+func (t *transformer) fromStore(ctx context.Context, v hotpath.Variant, cacheKey string) (transformResult, error) {
+	b, err := t.service.Blobs.Open(ctx, v.BlobKey)
+	if err != nil {
+		if hotpath.IsNotFound(err) {
+			err = hotpath.WrapError(hotpath.EINTERNAL, err, "blob %s missing", v.BlobKey)
+		}
+		return transformResult{}, err
+	}
+	if t.cache == nil || v.Bytes > int64(t.cfg.CacheMaxBytes) {
+		return transformResult{format: v.Format, blob: b, source: "store"}, nil
+	}
+	defer b.Close()
+	data, err := io.ReadAll(b)
+	if err != nil {
+		return transformResult{}, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "read stored transform")
+	}
+	t.toCache(ctx, cacheKey, v.Format, data)
+	return transformResult{format: v.Format, data: data, source: "store"}, nil
+}
+
+// lockPoll is how often a process waiting on another's processing looks for
+// the result.
+const lockPoll = 25 * time.Millisecond
+
+// makeOnce makes the result unless another process is making it, in which
+// case it waits for that one's result (or for its lock to expire).
+func (t *transformer) makeOnce(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, name, key, cacheKey string) (transformResult, error) {
+	if t.cache == nil {
+		return t.make(ctx, img, opts, name, key, cacheKey)
+	}
+	deadline := time.Now().Add(t.cfg.LockTTL + time.Second)
+	for {
+		unlock, ok, err := t.cache.Lock(ctx, "lock:"+key, t.cfg.LockTTL)
+		if err != nil {
+			// The cache is an optimisation: without its lock, make it here.
+			t.logger.WarnContext(ctx, "transform lock", "key", key, "err", err)
+			return t.make(ctx, img, opts, name, key, cacheKey)
+		}
+		if ok {
+			defer unlock()
+			// Another process may have finished between our lookups.
+			if v, err := t.service.Meta.GetVariant(ctx, img.ID, name); err == nil {
+				return transformResult{stored: v}, nil
+			}
+			return t.make(ctx, img, opts, name, key, cacheKey)
+		}
+		if res, ok := t.fromCache(ctx, cacheKey); ok {
+			return res, nil
+		}
+		if v, err := t.service.Meta.GetVariant(ctx, img.ID, name); err == nil {
+			return transformResult{stored: v}, nil
+		}
+		if time.Now().After(deadline) {
+			return t.make(ctx, img, opts, name, key, cacheKey)
+		}
+		time.Sleep(lockPoll)
+	}
+}
+
+// make reads the original, runs the engine on a pool worker, stores the
+// result and records it. The blob is written before the record, so a record
+// never points at nothing.
+func (t *transformer) make(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, name, key, cacheKey string) (transformResult, error) {
+	svc := t.service
+	var rend hotpath.Rendition
+	err := svc.Pool.Do(ctx, func() error {
+		data, err := t.readOriginal(ctx, img)
+		if err != nil {
+			return err
+		}
+		rend, err = svc.Engine.Transform(ctx, data, opts)
+		return err
+	})
+	if err != nil {
+		return transformResult{}, err
+	}
+	t.processed.Add(1)
+	if err := svc.Blobs.Put(ctx, key, bytes.NewReader(rend.Data), int64(len(rend.Data)), rend.Format.ContentType()); err != nil {
+		return transformResult{}, err
+	}
+	v := &hotpath.Variant{
+		ImageID: img.ID, Name: name, Format: rend.Format, Width: rend.Width, Height: rend.Height,
+		Bytes: int64(len(rend.Data)), BlobKey: key, CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
+	}
+	if err := svc.Meta.PutVariant(ctx, v); err != nil {
+		// The image was deleted meanwhile, or the store failed: leave no blob behind.
+		if derr := svc.Blobs.Delete(ctx, key); derr != nil {
+			t.logger.ErrorContext(ctx, "remove unrecorded transform", "key", key, "err", derr)
+		}
+		return transformResult{}, err
+	}
+	t.toCache(ctx, cacheKey, rend.Format, rend.Data)
+	return transformResult{format: rend.Format, data: rend.Data, source: "processed"}, nil
+}
+
+// readOriginal reads an image's original into memory, bounded by its
+// recorded size so that a changed blob cannot make it read without end.
+func (t *transformer) readOriginal(ctx context.Context, img *hotpath.Image) ([]byte, error) {
+	b, err := t.service.Blobs.Open(ctx, hotpath.OriginalKey(img.TenantID, img.ID))
+	if err != nil {
+		if hotpath.IsNotFound(err) {
+			err = hotpath.WrapError(hotpath.EINTERNAL, err, "original of %s missing", img.ID)
+		}
+		return nil, err
+	}
+	defer b.Close()
+	limit := max(img.Bytes, b.Info().Size)
+	data, err := io.ReadAll(io.LimitReader(b, limit+1))
+	if err != nil {
+		return nil, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "read original")
+	}
+	if int64(len(data)) > limit {
+		return nil, hotpath.Errorf(hotpath.EINTERNAL, "original of %s is larger than recorded", img.ID)
+	}
+	return data, nil
+}
+
+// NegotiateFormat picks the output of f:auto from an Accept header: AVIF when
+// the client accepts it, else WebP, else JPEG, which every client reads.
+// A type with q=0 is refused; wildcards do not count, since browsers that
+// decode AVIF or WebP name them.
+func NegotiateFormat(accept string) hotpath.Format {
+	var avif, webp bool
+	for _, part := range strings.Split(accept, ",") {
+		mediaType, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if qualityZero(params) {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(mediaType)) {
+		case "image/avif":
+			avif = true
+		case "image/webp":
+			webp = true
+		}
+	}
+	switch {
+	case avif:
+		return hotpath.FormatAVIF
+	case webp:
+		return hotpath.FormatWebP
+	}
+	return hotpath.FormatJPEG
+}
+
+// qualityZero reports whether media-type parameters say q=0.
+func qualityZero(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q == 0
+		}
+	}
+	return false
+}
+
+// etagMatches reports whether an If-None-Match header matches etag, weakly
+// as RFC 9110 asks for GET.
+func etagMatches(header, etag string) bool {
+	for _, candidate := range strings.Split(header, ",") {
+		candidate = strings.TrimPrefix(strings.TrimSpace(candidate), "W/")
+		if candidate == "*" || candidate == etag {
+			return true
+		}
+	}
+	return false
+}
