@@ -54,7 +54,7 @@ type ErrorDetail struct {
 func errorDetail(err error) ErrorDetail {
 	code := hotpath.ErrorCode(err)
 	if _, ok := statusOf[code]; !ok {
-		code = hotpath.EINTERNAL
+		return ErrorDetail{Code: hotpath.EINTERNAL, Message: "internal error"}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if code == hotpath.EINTERNAL {

@@ -1,0 +1,43 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/hotpath/hotpath"
+)
+
+func TestErrorStatusAndDetail(t *testing.T) {
+	tests := []struct {
+		err         error
+		wantStatus  int
+		wantCode    string
+		wantMessage string
+	}{
+		{hotpath.Errorf(hotpath.EINVALID, "bad"), http.StatusBadRequest, "invalid", "bad"},
+		{hotpath.Errorf(hotpath.EUNAUTHORIZED, "who"), http.StatusUnauthorized, "unauthorized", "who"},
+		{hotpath.Errorf(hotpath.EFORBIDDEN, "no"), http.StatusForbidden, "forbidden", "no"},
+		{hotpath.Errorf(hotpath.ENOTFOUND, "gone"), http.StatusNotFound, "not_found", "gone"},
+		{hotpath.Errorf(hotpath.ECONFLICT, "dup"), http.StatusConflict, "conflict", "dup"},
+		{hotpath.Errorf(hotpath.ETOOLARGE, "big"), http.StatusRequestEntityTooLarge, "too_large", "big"},
+		{hotpath.Errorf(hotpath.EUNSUPPORTED, "fmt"), http.StatusUnsupportedMediaType, "unsupported", "fmt"},
+		{hotpath.Errorf(hotpath.EUNPROCESSABLE, "corrupt"), http.StatusUnprocessableEntity, "unprocessable", "corrupt"},
+		{hotpath.Errorf(hotpath.EBUSY, "later"), http.StatusTooManyRequests, "busy", "later"},
+		{hotpath.Errorf(hotpath.EUNAVAILABLE, "down"), http.StatusServiceUnavailable, "unavailable", "down"},
+		{hotpath.WrapError(hotpath.EINTERNAL, errors.New("pq: secret detail"), "insert"), http.StatusInternalServerError, "internal", "internal error"},
+		{errors.New("open /srv/data/x: permission denied"), http.StatusInternalServerError, "internal", "internal error"},
+		{&hotpath.Error{Code: "made_up", Message: "leak?"}, http.StatusInternalServerError, "internal", "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantCode+"/"+tt.err.Error(), func(t *testing.T) {
+			d := errorDetail(tt.err)
+			if got := statusOf[d.Code]; got != tt.wantStatus {
+				t.Errorf("status = %d, want %d", got, tt.wantStatus)
+			}
+			if d.Code != tt.wantCode || d.Message != tt.wantMessage {
+				t.Errorf("detail = %+v, want code %q message %q", d, tt.wantCode, tt.wantMessage)
+			}
+		})
+	}
+}
