@@ -1,0 +1,28 @@
+"""hotpath for Python: Go engines in-process, and a client for the hotpath service.
+
+In-process (through libhotpath.so, the Go engines behind a C ABI; the GIL is
+released while they work):
+
+* :func:`count_unique` — ``len(set(items))`` for str/bytes iterables, in Go.
+* :func:`count_unique_file` — distinct values of a CSV/text file, as ``hotpath uniq``.
+* :func:`thumbnail` / :func:`transform` — scale an image with libvips, as ``hotpath serve``.
+
+Over HTTP (standard library only): :class:`Client`.
+
+Fork safety: the native library is loaded on first use. A process forked
+after its parent used it cannot call it (:class:`ForkError`); use hotpath only
+in the children, or the ``spawn`` start method. See :mod:`hotpath._lib`.
+"""
+
+from __future__ import annotations
+
+from . import client, errors, image, uniq
+from ._lib import version as library_version
+from .client import *  # noqa: F401,F403
+from .errors import *  # noqa: F401,F403
+from .image import *  # noqa: F401,F403
+from .uniq import *  # noqa: F401,F403
+
+__version__ = "0.1.0"
+
+__all__ = ["library_version", *uniq.__all__, *image.__all__, *client.__all__, *errors.__all__]

@@ -1,0 +1,533 @@
+"""A client for the hotpath HTTP API, standard library only (urllib).
+
+>>> c = Client("http://127.0.0.1:8080", api_key)
+>>> img = c.upload("photo.jpg")
+>>> thumb = c.variant(img.id, "thumb")          # bytes
+>>> url = c.variant_url(img.id, "thumb")        # for an <img> tag
+
+Errors from the server (``{"error": {"code", "message"}}``) raise the
+exception of their code (see :mod:`hotpath.errors`) with the HTTP status in
+``.status``; a server that cannot be reached raises
+:class:`~hotpath.errors.UnavailableError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import mimetypes
+import os
+import uuid
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from .errors import BusyError, HotpathError, InvalidError, UnavailableError, error_for
+
+__all__ = [
+    "Client",
+    "Image",
+    "Variant",
+    "ImagePage",
+    "UploadResult",
+    "Job",
+    "Batch",
+    "sign_transform_path",
+    "transform_options",
+]
+
+#: What upload() takes: a path, the bytes of an image, or a binary file object.
+Upload = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
+
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One stored rendition of an image: a preset or a transform."""
+
+    name: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+    url: str
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Variant":
+        """Build a Variant from the API's JSON object."""
+        return cls(d.get("name", ""), d.get("format", ""), d.get("width", 0), d.get("height", 0), d.get("bytes", 0), d.get("url", ""))
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image's metadata as the API returns it; ``raw`` keeps the whole JSON object."""
+
+    id: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+    status: str
+    url: str
+    original_url: str
+    variants: List[Variant]
+    filename: str = ""
+    sha256: str = ""
+    created_at: str = ""
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Image":
+        """Build an Image from the API's JSON object."""
+        return cls(
+            id=d["id"],
+            format=d.get("format", ""),
+            width=d.get("width", 0),
+            height=d.get("height", 0),
+            bytes=d.get("bytes", 0),
+            status=d.get("status", ""),
+            url=d.get("url", ""),
+            original_url=d.get("original_url", ""),
+            variants=[Variant.from_json(v) for v in d.get("variants") or []],
+            filename=d.get("filename", ""),
+            sha256=d.get("sha256", ""),
+            created_at=d.get("created_at", ""),
+            raw=d,
+        )
+
+    def variant(self, name: str) -> Variant:
+        """Return the variant called name.
+
+        Raises:
+            KeyError: the image has no such variant.
+        """
+        for v in self.variants:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class ImagePage:
+    """One page of images, newest first; pass ``next_cursor`` to get the next page ("" at the end)."""
+
+    images: List[Image]
+    next_cursor: str
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """The outcome of one file of a batch upload: ``image`` on success, ``error`` otherwise."""
+
+    filename: str
+    status: int
+    image: Optional[Image]
+    error: Optional[HotpathError]
+
+    @property
+    def ok(self) -> bool:
+        """True when this file was stored."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job (an async upload's variant generation); ``raw`` keeps the JSON."""
+
+    id: str
+    state: str
+    kind: str = ""
+    image_id: str = ""
+    batch_id: str = ""
+    filename: str = ""
+    attempts: int = 0
+    error: str = ""
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Job":
+        """Build a Job from the API's JSON object (``{"job": {...}}`` or the job itself)."""
+        d = d.get("job", d)
+        return cls(
+            id=d.get("id", ""),
+            state=d.get("state", ""),
+            kind=d.get("kind", ""),
+            image_id=d.get("image_id", ""),
+            batch_id=d.get("batch_id", ""),
+            filename=d.get("filename", ""),
+            attempts=d.get("attempts", 0),
+            error=d.get("error", ""),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of uploaded images processed as jobs, with its jobs' states counted."""
+
+    id: str
+    total: int
+    queued: int
+    running: int
+    succeeded: int
+    failed: int
+    jobs: List[Job]
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def done(self) -> bool:
+        """True when every job has succeeded or failed."""
+        return self.succeeded + self.failed >= self.total
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Batch":
+        """Build a Batch from the API's JSON object (``{"batch": {...}, "jobs": [...]}`` or flat)."""
+        b = d.get("batch", d)
+        return cls(
+            id=b.get("id", ""),
+            total=b.get("total", 0),
+            queued=b.get("queued", 0),
+            running=b.get("running", 0),
+            succeeded=b.get("succeeded", 0),
+            failed=b.get("failed", 0),
+            jobs=[Job.from_json(j) for j in d.get("jobs") or b.get("jobs") or []],
+            raw=d,
+        )
+
+
+# Canonical order and names of transform options, as the server writes them
+# (transform.go, TransformSpec.String); the signature covers this exact text.
+_TRANSFORM_KEYS: List[Tuple[str, Tuple[str, ...]]] = [
+    ("preset", ("p",)),
+    ("w", ("width",)),
+    ("h", ("height",)),
+    ("dpr", ()),
+    ("fit", ("m", "mode")),
+    ("g", ("gravity",)),
+    ("q", ("quality",)),
+    ("f", ("format",)),
+    ("bg", ("background",)),
+    ("anim", ("animated",)),
+    ("meta", ("metadata",)),
+]
+
+
+def _option_value(name: str, v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if name == "dpr":
+        s = repr(round(float(v), 2))
+        return s[:-2] if s.endswith(".0") else s
+    if name == "bg" and not isinstance(v, str):
+        return bytes(int(c) for c in v).hex()
+    if name == "g" and v == "center":
+        return "centre"
+    return str(v)
+
+
+def transform_options(**options: Any) -> str:
+    """Write transform options in the server's canonical form, e.g. ``"w:400,h:300,fit:fill,f:webp"``.
+
+    Keyword names are the URL names or their long aliases: preset/p, w/width,
+    h/height, dpr, fit, g/gravity, q/quality, f/format, bg/background (hex
+    string or RGB(A) sequence), anim/animated, meta/metadata. None values are
+    left out; no option gives ``"-"``.
+
+    Raises:
+        InvalidError: an unknown option name.
+    """
+    canon: Dict[str, Any] = {}
+    for key, value in options.items():
+        for name, aliases in _TRANSFORM_KEYS:
+            if key == name or key in aliases:
+                break
+        else:
+            raise InvalidError(f"unknown transform option {key!r}")
+        if value is not None:
+            canon[name] = value
+    parts = [f"{name}:{_option_value(name, canon[name])}" for name, _ in _TRANSFORM_KEYS if name in canon]
+    return ",".join(parts) or "-"
+
+
+def sign_transform_path(key: Union[str, bytes], options: str, image_id: str, ext: str = "") -> str:
+    """Return the signed transform path ``/t/{signature}/{options}/{image_id}[.ext]``.
+
+    The signature is the unpadded base64url HMAC-SHA256, under key, of
+    ``/{options}/{image_id}[.ext]`` — exactly what ``hotpath sign`` prints and
+    the server verifies. options must already be canonical (use
+    :func:`transform_options`); the server refuses a path whose text differs.
+    ext ("jpg", "png", "webp", "avif", or "" for none) sets the format.
+    """
+    if ext == "jpeg":
+        ext = "jpg"
+    part = f"/{options}/{image_id}" + (f".{ext}" if ext else "")
+    k = key.encode() if isinstance(key, str) else key
+    sig = base64.urlsafe_b64encode(hmac.new(k, part.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+    return f"/t/{sig}{part}"
+
+
+class Client:
+    """A client for one hotpath server, authenticated with one API key.
+
+    Args:
+        base_url: the server's origin, e.g. ``"http://127.0.0.1:8080"``.
+        api_key: a key from ``hotpath keys create`` (sent as a Bearer token).
+        timeout: seconds to wait for each request.
+        signing_key: the server's transform signing key, for
+            :meth:`transform_url`; defaults to ``$HOTPATH_SIGNING_KEY``.
+
+    A Client holds no connection state and may be shared between threads.
+    """
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 60.0, signing_key: Optional[str] = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self.signing_key = signing_key if signing_key is not None else os.environ.get("HOTPATH_SIGNING_KEY")
+
+    # -- transport ---------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Dict[str, Any]] = None,
+        body: Union[None, bytes, Iterable[bytes]] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Tuple[int, Dict[str, str], bytes]:
+        url = self.url(path)
+        if query:
+            q = {k: v for k, v in query.items() if v is not None and v != ""}
+            if q:
+                url += "?" + urllib.parse.urlencode(q)
+        req = urllib.request.Request(url, data=body, method=method)  # type: ignore[arg-type]
+        req.add_header("Authorization", f"Bearer {self.api_key}")
+        req.add_header("Accept", "application/json")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.status, dict(resp.headers.items()), resp.read()
+        except urllib.error.HTTPError as e:
+            raise self._error(e.code, dict(e.headers.items()), e.read()) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            reason = getattr(e, "reason", e)
+            raise UnavailableError(f"cannot reach {self.base_url}: {reason}") from e
+
+    @staticmethod
+    def _error(status: int, headers: Dict[str, str], body: bytes) -> HotpathError:
+        code, message = "", ""
+        try:
+            detail = json.loads(body)["error"]
+            code, message = detail.get("code", ""), detail.get("message", "")
+        except (ValueError, KeyError, TypeError):
+            pass
+        if not code:
+            code = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+                    413: "too_large", 415: "unsupported", 422: "unprocessable", 429: "busy", 503: "unavailable"}.get(status, "internal")
+            message = body[:200].decode("utf-8", "replace").strip() or f"HTTP {status}"
+        err = error_for(code, message, status)
+        if isinstance(err, BusyError):
+            ra = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+            try:
+                err.retry_after = float(ra) if ra else None
+            except ValueError:
+                err.retry_after = None
+        return err
+
+    def _json(self, method: str, path: str, **kw: Any) -> Any:
+        _, _, body = self._request(method, path, **kw)
+        return json.loads(body) if body else None
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of a server path such as ``/v1/images``."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + path
+
+    # -- uploads -----------------------------------------------------------
+
+    @staticmethod
+    def _source(item: Upload, filename: Optional[str]) -> Tuple[str, Iterator[bytes]]:
+        """Return a file name and a chunk iterator for one upload source, reading lazily."""
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            data = bytes(item)
+            return filename or "upload", iter([data])
+        if isinstance(item, (str, os.PathLike)):
+            path = os.fspath(item)
+
+            def read_path() -> Iterator[bytes]:
+                with open(path, "rb") as f:
+                    while chunk := f.read(_CHUNK):
+                        yield chunk
+
+            with open(path, "rb"):  # fail now, not mid-request, for a missing file
+                pass
+            return filename or os.path.basename(path), read_path()
+        if hasattr(item, "read"):
+            fobj = item
+
+            def read_file() -> Iterator[bytes]:
+                while chunk := fobj.read(_CHUNK):
+                    yield chunk
+
+            name = filename or os.path.basename(str(getattr(item, "name", "") or "upload"))
+            return name, read_file()
+        raise TypeError(f"upload wants a path, bytes or a binary file object, got {type(item).__name__}")
+
+    @staticmethod
+    def _multipart(parts: Sequence[Tuple[str, Iterator[bytes]]], boundary: str) -> Iterator[bytes]:
+        for name, chunks in parts:
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
+            ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            yield (
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{quoted}\"\r\n"
+                f"Content-Type: {ctype}\r\n\r\n"
+            ).encode()
+            yield from chunks
+            yield b"\r\n"
+        yield f"--{boundary}--\r\n".encode()
+
+    def upload(self, source: Upload, *, filename: Optional[str] = None, async_: bool = False) -> Union[Image, Job]:
+        """Upload one image and return its metadata with variant URLs.
+
+        Args:
+            source: a file path, the image's bytes, or a binary file object
+                (read in chunks, never whole into memory).
+            filename: the name to record (default: the path's base name).
+            async_: store the original now and make the variants in a
+                background job; returns the :class:`Job` instead.
+
+        Raises:
+            TooLargeError, UnsupportedError, UnprocessableError: the image was refused.
+            BusyError: the server's queue is full; retry after ``retry_after`` seconds.
+        """
+        name, chunks = self._source(source, filename)
+        headers = {"Content-Type": "application/octet-stream"}
+        doc = self._json("POST", "/v1/images", query={"filename": name, "async": "true" if async_ else None}, body=chunks, headers=headers)
+        if async_:
+            return Job.from_json(doc)
+        return Image.from_json(doc)
+
+    def upload_many(self, sources: Iterable[Upload]) -> List[UploadResult]:
+        """Upload several images in one multipart request; one result per file, in order.
+
+        A file the server refuses gives a result with ``error`` set and does
+        not fail the others. The files stream one after another; none is
+        held whole in memory.
+
+        Raises:
+            HotpathError: when the request as a whole fails (e.g. every file
+                failed for the same reason, bad credentials, server busy).
+        """
+        parts = [self._source(s, None) for s in sources]
+        if not parts:
+            raise InvalidError("upload_many needs at least one file")
+        boundary = "hotpath-" + uuid.uuid4().hex
+        doc = self._json(
+            "POST", "/v1/images", body=self._multipart(parts, boundary),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        results = []
+        for r in doc.get("results", []):
+            err = None
+            if r.get("error"):
+                err = error_for(r["error"].get("code", "internal"), r["error"].get("message", ""), r.get("status"))
+            img = Image.from_json(r["image"]) if r.get("image") else None
+            results.append(UploadResult(r.get("filename", ""), r.get("status", 0), img, err))
+        return results
+
+    def upload_batch(self, sources: Iterable[Upload]) -> Batch:
+        """Upload many images as a background batch (``POST /v1/batches``); poll :meth:`batch`.
+
+        Needs a server with a job queue (``hotpath serve`` with workers).
+        """
+        parts = [self._source(s, None) for s in sources]
+        boundary = "hotpath-" + uuid.uuid4().hex
+        doc = self._json(
+            "POST", "/v1/batches", body=self._multipart(parts, boundary),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        return Batch.from_json(doc)
+
+    # -- reading -----------------------------------------------------------
+
+    def get(self, image_id: str) -> Image:
+        """Return an image's metadata. Raises NotFoundError when it does not exist (for this tenant)."""
+        return Image.from_json(self._json("GET", f"/v1/images/{_seg(image_id)}"))
+
+    def list(self, *, cursor: str = "", limit: Optional[int] = None) -> ImagePage:
+        """Return one page of images, newest first."""
+        doc = self._json("GET", "/v1/images", query={"cursor": cursor, "limit": limit})
+        return ImagePage([Image.from_json(i) for i in doc.get("images") or []], doc.get("next_cursor", ""))
+
+    def iter_images(self, *, page_size: Optional[int] = None) -> Iterator[Image]:
+        """Yield every image of the tenant, newest first, page by page."""
+        cursor = ""
+        while True:
+            page = self.list(cursor=cursor, limit=page_size)
+            yield from page.images
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def delete(self, image_id: str) -> None:
+        """Delete an image with its original, variants and transforms."""
+        self._request("DELETE", f"/v1/images/{_seg(image_id)}")
+
+    def original(self, image_id: str) -> bytes:
+        """Return the bytes of an image's original."""
+        return self._request("GET", f"/v1/images/{_seg(image_id)}/original", headers={"Accept": "*/*"})[2]
+
+    def variant(self, image_id: str, preset: str) -> bytes:
+        """Return the bytes of one of an image's preset variants."""
+        return self._request("GET", f"/v1/images/{_seg(image_id)}/variants/{_seg(preset)}", headers={"Accept": "*/*"})[2]
+
+    def variant_url(self, image_id: str, preset: str) -> str:
+        """Return the absolute URL of a preset variant (it needs the API key to fetch)."""
+        return self.url(f"/v1/images/{_seg(image_id)}/variants/{_seg(preset)}")
+
+    def transform_url(self, image_id: str, *, ext: str = "", signing_key: Optional[str] = None, **options: Any) -> str:
+        """Return the absolute signed URL of an on-the-fly transform, e.g. ``transform_url(id, w=400, fit="fill", f="webp")``.
+
+        Transform URLs need no API key: the signature authorises them. The
+        key is ``signing_key``, else the client's ``signing_key``.
+
+        Raises:
+            InvalidError: no signing key, or an unknown option.
+        """
+        key = signing_key or self.signing_key
+        if not key:
+            raise InvalidError("transform_url needs the server's signing key (signing_key= or $HOTPATH_SIGNING_KEY)")
+        return self.url(sign_transform_path(key, transform_options(**options), image_id, ext))
+
+    def transform(self, image_id: str, *, ext: str = "", signing_key: Optional[str] = None, **options: Any) -> bytes:
+        """Fetch the bytes of an on-the-fly transform (see :meth:`transform_url`)."""
+        return self._request("GET", self.transform_url(image_id, ext=ext, signing_key=signing_key, **options), headers={"Accept": "*/*"})[2]
+
+    def job(self, job_id: str) -> Job:
+        """Return the state of a background job."""
+        return Job.from_json(self._json("GET", f"/v1/jobs/{_seg(job_id)}"))
+
+    def batch(self, batch_id: str) -> Batch:
+        """Return the state of a batch with its jobs."""
+        return Batch.from_json(self._json("GET", f"/v1/batches/{_seg(batch_id)}"))
+
+    def health(self) -> bool:
+        """Return True when the server answers /healthz."""
+        try:
+            return self._request("GET", "/healthz")[0] == 200
+        except HotpathError:
+            return False
+
+
+def _seg(s: str) -> str:
+    """Quote s as one path segment."""
+    return urllib.parse.quote(s, safe="")
