@@ -1,12 +1,13 @@
 package s3
 
 import (
-	"fmt"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/hotpath/hotpath"
 )
@@ -75,7 +76,7 @@ func (c *Config) Validate() error {
 //	s3://bucket/prefix?endpoint=127.0.0.1:7070&secure=false&region=us-east-1
 //
 // with the optional parameters create=true (create the bucket when missing),
-// path_style=true, part_size=16MiB (bytes, or with a KiB/MiB/GiB suffix),
+// path_style=true, part_size=16MiB (bytes, or with a unit as go-humanize reads it),
 // retries=5 and timeout=1m. Credentials come from getenv: AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, each of which may instead name
 // a file holding the secret through the same name with _FILE appended.
@@ -112,9 +113,7 @@ func ParseURL(rawURL string, getenv func(string) string) (Config, error) {
 		case "path_style":
 			cfg.PathStyle, perr = strconv.ParseBool(v)
 		case "part_size":
-			var n int64
-			n, perr = parseBytes(v)
-			cfg.PartSize = uint64(n)
+			cfg.PartSize, perr = humanize.ParseBytes(v)
 		case "retries":
 			cfg.MaxRetries, perr = strconv.Atoi(v)
 		case "timeout":
@@ -156,25 +155,4 @@ func envOrFile(getenv func(string) string, name string) (string, error) {
 		return "", hotpath.WrapError(hotpath.EINVALID, err, "s3: cannot read %s_FILE", name)
 	}
 	return strings.TrimSpace(string(b)), nil
-}
-
-// parseBytes reads a byte count such as 16777216, 16MiB or 16MB (both
-// binary).
-func parseBytes(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad byte count %q", s)
-	}
-	return n * mult, nil
 }
