@@ -63,6 +63,9 @@ type Server struct {
 	// ReadyChecks are verified by /readyz besides the metadata and blob stores;
 	// the wiring adds the cache and queue when it has them.
 	ReadyChecks []ReadyCheck
+	// Jobs takes asynchronous uploads and batches; nil (no queue) makes
+	// those routes answer 503.
+	Jobs *pipeline.Jobs
 
 	routes     []Route
 	mux        *http.ServeMux
@@ -108,6 +111,9 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 		{"DELETE", "/v1/images/{id}", hotpath.ScopeWrite, s.handleDeleteImage},
 		{"GET", "/v1/images/{id}/original", hotpath.ScopeRead, s.handleGetOriginal},
 		{"GET", "/v1/images/{id}/variants/{preset}", hotpath.ScopeRead, s.handleGetVariant},
+		{"POST", "/v1/batches", hotpath.ScopeWrite, s.handleCreateBatch},
+		{"GET", "/v1/batches/{id}", hotpath.ScopeRead, s.handleGetBatch},
+		{"GET", "/v1/jobs/{id}", hotpath.ScopeRead, s.handleGetJob},
 		{"GET", TransformRoutePattern, "", s.handleTransform},
 	}
 	for _, rt := range s.routes {

@@ -33,6 +33,10 @@ type UploadBatchJSON struct {
 // raw body holding one image. Every file streams to a temp file first; none
 // is ever held whole in memory.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("async") == "true" {
+		s.uploadAsync(w, r)
+		return
+	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if strings.HasPrefix(mediaType, "multipart/") {
 		s.uploadMultipart(w, r)
@@ -42,13 +46,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, s.tooLarge())
 		return
 	}
-	filename := r.URL.Query().Get("filename")
-	if filename == "" {
-		if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil {
-			filename = params["filename"]
-		}
-	}
-	img, err := s.ingest(r, filename, r.Body)
+	img, err := s.ingest(r, uploadFilename(r), r.Body)
 	if err != nil {
 		s.Error(w, r, err)
 		return
