@@ -36,32 +36,46 @@ import (
 //     errors.Is(context.Canceled), leaving the previous blob in place.
 func TestBlobStore(t *testing.T, open func(t *testing.T) hotpath.BlobStore) {
 	t.Helper()
-	run := func(name string, f func(t *testing.T, s hotpath.BlobStore)) {
-		t.Run(name, func(t *testing.T) {
+	runContract(t, open, []contractCase[hotpath.BlobStore]{
+		{"PutOpenRoundTrip", testBlobPutOpen},
+		{"ContentTypeDefault", testBlobContentTypeDefault},
+		{"EmptyBlob", testBlobEmpty},
+		{"Overwrite", testBlobOverwrite},
+		{"Missing", testBlobMissing},
+		{"Delete", testBlobDelete},
+		{"DeletePrefix", testBlobDeletePrefix},
+		{"NestedKeys", testBlobNestedKeys},
+		{"InvalidKeys", testBlobInvalidKeys},
+		{"Seek", testBlobSeek},
+		{"ShortBody", testBlobShortBody},
+		{"LargeStreamingUnknownSize", testBlobLarge},
+		{"ConcurrentPutsNeverTorn", testBlobConcurrentPuts},
+		{"ContextCancelled", testBlobContextCancelled},
+		{"OpenBlobOutlivesReplace", testBlobOpenOutlivesReplace},
+	})
+}
+
+// contractCase is one named check of a contract suite on a fresh S.
+type contractCase[S io.Closer] struct {
+	name string
+	test func(t *testing.T, s S)
+}
+
+// runContract runs each case as a subtest on its own store from open, and
+// closes the store after it.
+func runContract[S io.Closer](t *testing.T, open func(t *testing.T) S, cases []contractCase[S]) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			f(t, s)
+			c.test(t, s)
 		})
 	}
-	run("PutOpenRoundTrip", testBlobPutOpen)
-	run("ContentTypeDefault", testBlobContentTypeDefault)
-	run("EmptyBlob", testBlobEmpty)
-	run("Overwrite", testBlobOverwrite)
-	run("Missing", testBlobMissing)
-	run("Delete", testBlobDelete)
-	run("DeletePrefix", testBlobDeletePrefix)
-	run("NestedKeys", testBlobNestedKeys)
-	run("InvalidKeys", testBlobInvalidKeys)
-	run("Seek", testBlobSeek)
-	run("ShortBody", testBlobShortBody)
-	run("LargeStreamingUnknownSize", testBlobLarge)
-	run("ConcurrentPutsNeverTorn", testBlobConcurrentPuts)
-	run("ContextCancelled", testBlobContextCancelled)
-	run("OpenBlobOutlivesReplace", testBlobOpenOutlivesReplace)
 }
 
 // PutBlob stores data under key with contentType and fails the test on error.
