@@ -50,11 +50,17 @@ func StartS3(t *testing.T) string {
 	return "s3://hotpath-" + s3RandomName(6) + "?endpoint=" + addr + "&secure=false&region=us-east-1&create=true"
 }
 
-// versitygwPath finds the versitygw binary: $GOBIN, ~/go/bin, then PATH.
+// versitygwPath finds the versitygw binary where go install puts it ($GOBIN,
+// $GOPATH/bin, ~/go/bin), then on PATH.
 func versitygwPath() string {
 	var candidates []string
 	if gobin := os.Getenv("GOBIN"); gobin != "" {
 		candidates = append(candidates, filepath.Join(gobin, "versitygw"))
+	}
+	for gopath := range strings.SplitSeq(os.Getenv("GOPATH"), string(os.PathListSeparator)) {
+		if gopath != "" {
+			candidates = append(candidates, filepath.Join(gopath, "bin", "versitygw"))
+		}
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		candidates = append(candidates, filepath.Join(home, "go", "bin", "versitygw"))
