@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Upload benchmark: hotpath serve vs the FastAPI baseline
+# (/work/shared/baselines/fastapi_images, 2 uvicorn workers), side by side in
+# one run, on the same photo-like 12 MP JPEGs, the same presets (thumb 200
+# JPEG q80, medium 800 JPEG q80, large 1600 WebP q80), both storing to local
+# disk, at 1, 8 and 64 concurrent uploads. Each server is started fresh for
+# each level so that every peak RSS (all its processes summed) is that level's.
+#
+# Usage: bench/images/run.sh            (from the repository root)
+# Env:   LEVELS="1 8 64"  PHOTOS=8  UPLOADS_PER_CLIENT=4 (minimum 8 uploads per level)
+#        BASELINE_DIR_APP=/work/shared/baselines/fastapi_images  PY=/usr/bin/python3
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+LEVELS=${LEVELS:-"1 8 64"}
+PHOTOS=${PHOTOS:-8}
+UPLOADS_PER_CLIENT=${UPLOADS_PER_CLIENT:-2}
+MIN_UPLOADS=${MIN_UPLOADS:-8}
+APP_DIR=${BASELINE_DIR_APP:-/work/shared/baselines/fastapi_images}
+MAKE_PHOTOS=${MAKE_PHOTOS:-/work/shared/make_photos.py}
+PY=${PY:-/usr/bin/python3}
+HP_PORT=${HP_PORT:-18080}
+BL_PORT=${BL_PORT:-18090}
+
+WORK=$(mktemp -d /tmp/hotpath-bench-images.XXXXXX)
+PHOTO_DIR=${PHOTO_DIR:-/tmp/hotpath-bench-photos-$PHOTOS}
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [ "$(ls "$PHOTO_DIR"/*.jpg 2>/dev/null | wc -l)" -lt "$PHOTOS" ]; then
+  echo "making $PHOTOS photo-like 12 MP JPEGs in $PHOTO_DIR" >&2
+  "$PY" "$MAKE_PHOTOS" "$PHOTO_DIR" "$PHOTOS"
+fi
+go build -o "$WORK/hotpath" ./cmd/hotpath
+go build -o "$WORK/loadgen" ./bench/images/loadgen
+
+wait_http() { # URL
+  for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "server at $1 did not come up" >&2; return 1
+}
+stop_server() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+start_hotpath() {
+  rm -rf "$WORK/hp-data"
+  "$WORK/hotpath" serve --addr 127.0.0.1:$HP_PORT --data "$WORK/hp-data" --log-level warn 2>"$WORK/hotpath.log" &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$HP_PORT/readyz"
+  HP_KEY=$(grep -o 'hp_[A-Za-z0-9_-]*' "$WORK/hotpath.log" | head -1)
+}
+start_baseline() {
+  rm -rf "$WORK/bl-data"
+  BASELINE_API_KEY=benchkey BASELINE_DIR="$WORK/bl-data" "$PY" -m uvicorn app:app --app-dir "$APP_DIR" \
+    --host 127.0.0.1 --port $BL_PORT --workers 2 --log-level warning 2>"$WORK/baseline.log" &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$BL_PORT/health"
+}
+
+RESULTS="$WORK/results.jsonl"
+for c in $LEVELS; do
+  n=$(( c * UPLOADS_PER_CLIENT )); [ "$n" -lt "$MIN_UPLOADS" ] && n=$MIN_UPLOADS
+  echo "level $c: $n uploads each" >&2
+  start_baseline
+  "$WORK/loadgen" -name baseline -url "http://127.0.0.1:$BL_PORT/images" -header "x-api-key: benchkey" \
+    -dir "$PHOTO_DIR" -c "$c" -n "$n" -pid "$SERVER_PID" | tee -a "$RESULTS" >&2
+  stop_server
+  start_hotpath
+  "$WORK/loadgen" -name hotpath -url "http://127.0.0.1:$HP_PORT/v1/images" -header "Authorization: Bearer $HP_KEY" \
+    -dir "$PHOTO_DIR" -c "$c" -n "$n" -pid "$SERVER_PID" | tee -a "$RESULTS" >&2
+  stop_server
+done
+
+python3 - "$RESULTS" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {(r["name"], r["concurrency"]): r for r in rows}
+print("| concurrent | server | uploads/s | p50 ms | p99 ms | peak RSS MB | failed |")
+print("|---:|---|---:|---:|---:|---:|---:|")
+for c in sorted({r["concurrency"] for r in rows}):
+    for name in ("baseline", "hotpath"):
+        r = by.get((name, c))
+        if r:
+            print(f"| {c} | {name} | {r['uploads_per_sec']:.2f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['peak_rss_mb']:.0f} | {r['failed']} |")
+print()
+print("| concurrent | uploads/s hotpath ÷ baseline | p99 baseline ÷ hotpath | peak RSS hotpath ÷ baseline |")
+print("|---:|---:|---:|---:|")
+for c in sorted({r["concurrency"] for r in rows}):
+    b, h = by.get(("baseline", c)), by.get(("hotpath", c))
+    if b and h and b["uploads_per_sec"] and h["p99_ms"] and b["peak_rss_mb"]:
+        print(f"| {c} | {h['uploads_per_sec']/b['uploads_per_sec']:.2f}× | {b['p99_ms']/h['p99_ms']:.2f}× | {h['peak_rss_mb']/b['peak_rss_mb']:.3f} (1/{b['peak_rss_mb']/h['peak_rss_mb']:.0f}) |")
+failed = sum(r["failed"] for r in rows if r["name"] == "hotpath")
+for r in rows:
+    if r.get("first_error"):
+        print(f"\n{r['name']} c={r['concurrency']} first error: {r['first_error']}")
+sys.exit(1 if failed else 0)
+PY

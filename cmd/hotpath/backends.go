@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/disk"
+	"github.com/hotpath/hotpath/inmem"
+	"github.com/hotpath/hotpath/redis"
+	"github.com/hotpath/hotpath/s3"
+	"github.com/hotpath/hotpath/sqlite"
+	"github.com/hotpath/hotpath/vips"
+)
+
+// This file is the one place that turns configuration URLs into backends.
+// A new backend is one more case in the switch of its kind.
+
+// splitBackendURL splits "scheme://rest" into its scheme and the rest, kept
+// verbatim so that relative paths ("file://./data/blobs") stay relative.
+// A value without "://" is all scheme ("embedded").
+func splitBackendURL(raw string) (scheme, rest string) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw, ""
+	}
+	return strings.ToLower(scheme), rest
+}
+
+// openBlobStore opens the blob store named by --store.
+func openBlobStore(ctx context.Context, raw string) (hotpath.BlobStore, error) {
+	scheme, rest := splitBackendURL(raw)
+	switch scheme {
+	case "file":
+		return disk.Open(rest)
+	case "s3":
+		return s3.Open(ctx, raw)
+	}
+	return nil, Usagef("--store %q: unknown kind %q; use file://DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT", raw, scheme)
+}
+
+// openMetadataStore opens the metadata store named by --db.
+func openMetadataStore(ctx context.Context, raw string) (hotpath.MetadataStore, error) {
+	scheme, rest := splitBackendURL(raw)
+	switch scheme {
+	case "sqlite":
+		if err := os.MkdirAll(filepath.Dir(rest), 0o755); err != nil {
+			return nil, fmt.Errorf("create the database's directory: %w", err)
+		}
+		return sqlite.Open(ctx, rest)
+	}
+	return nil, Usagef("--db %q: unknown kind %q; use sqlite://FILE", raw, scheme)
+}
+
+// openCache opens the cache named by --cache. nil means no cache: every
+// lookup goes to the stores.
+func openCache(ctx context.Context, raw string) (hotpath.Cache, error) {
+	scheme, _ := splitBackendURL(raw)
+	switch scheme {
+	case "":
+		return inmem.NewCache(inmem.DefaultMaxBytes), nil
+	case "mem":
+		return inmem.Open(raw)
+	case "redis", "rediss":
+		return redis.Open(ctx, raw)
+	}
+	return nil, Usagef("--cache %q: unknown kind %q; use mem://?size=64MiB or redis://HOST:6379/0", raw, scheme)
+}
+
+// openQueue opens the job queue named by --queue. nil means uploads are
+// processed synchronously within their request.
+func openQueue(ctx context.Context, raw string) (hotpath.Queue, error) {
+	scheme, _ := splitBackendURL(raw)
+	switch scheme {
+	case "", "embedded":
+		return nil, nil // the embedded NATS server comes with the nats package
+	}
+	return nil, Usagef("--queue %q: unknown kind %q; use embedded", raw, scheme)
+}
+
+// openImageEngine starts libvips with the configured limits and returns the
+// engine with a reader of libvips' memory use for /metrics.
+func openImageEngine(limits hotpath.Limits) (*vips.Engine, func() float64, error) {
+	e, err := vips.New(vips.Config{Limits: limits})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, func() float64 {
+		mem, _, _ := vips.MemoryStats()
+		return float64(mem)
+	}, nil
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hotpath/hotpath"
+	hphttp "github.com/hotpath/hotpath/http"
+)
+
+func init() {
+	register(command{Name: "keys", Summary: "create, list and revoke API keys", Run: runKeys})
+}
+
+const keysHelp = `Manages the API keys of the configured metadata store (--db, or the
+defaults of 'hotpath serve').
+
+  keys create --tenant T --scope read|write|admin [--name N]
+      makes a key and prints its secret once on stdout; the tenant is
+      created when it does not exist. Only the key's SHA-256 is stored.
+  keys list [--tenant T]
+      lists keys: id, tenant, scope, prefix, name, created, revoked.
+  keys revoke ID
+      revokes a key at once.`
+
+func runKeys(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "keys", "create|list|revoke [flags] [ID]", keysHelp)
+	tenant := fs.String("tenant", "", "tenant id (create: required; list: only this tenant)")
+	scope := fs.String("scope", "", "create: read, write or admin")
+	name := fs.String("name", "", "create: what the key is for")
+	cfg, positional, err := loadConfig(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) == 0 {
+		return Usagef("want a subcommand: create, list or revoke")
+	}
+	sub, rest := positional[0], positional[1:]
+	switch {
+	case sub == "create" && len(rest) == 0:
+		if *tenant == "" || *scope == "" {
+			return Usagef("create needs --tenant and --scope")
+		}
+	case sub == "list" && len(rest) == 0:
+	case sub == "revoke" && len(rest) == 1:
+	case sub == "create" || sub == "list" || sub == "revoke":
+		return Usagef("%s: unexpected arguments %q", sub, rest)
+	default:
+		return Usagef("unknown subcommand %q: want create, list or revoke", sub)
+	}
+
+	meta, err := openMetadataStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	switch sub {
+	case "create":
+		return createKey(ctx, env, meta, *tenant, hotpath.Scope(*scope), *name)
+	case "list":
+		return listKeys(ctx, env, meta, *tenant)
+	}
+	if err := meta.RevokeAPIKey(ctx, rest[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "revoked key %s\n", rest[0])
+	return nil
+}
+
+// createKey stores a new key and prints its secret, the only time it is shown.
+func createKey(ctx context.Context, env *Env, meta hotpath.MetadataStore, tenantID string, scope hotpath.Scope, name string) error {
+	secret, key, err := hphttp.NewAPIKey(tenantID, name, scope)
+	if err != nil {
+		return Usagef("%s", hotpath.ErrorMessage(err))
+	}
+	if _, err := ensureTenant(ctx, meta, tenantID); err != nil {
+		return err
+	}
+	if err := meta.CreateAPIKey(ctx, key); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "created key %s (tenant %s, scope %s); the secret below is shown once:\n", key.ID, tenantID, scope)
+	fmt.Fprintln(env.Stdout, secret)
+	return nil
+}
+
+// listKeys prints a table of keys, without their secrets.
+func listKeys(ctx context.Context, env *Env, meta hotpath.MetadataStore, tenantID string) error {
+	keys, err := meta.ListAPIKeys(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTENANT\tSCOPE\tPREFIX\tNAME\tCREATED\tREVOKED")
+	for _, k := range keys {
+		revoked := "-"
+		if k.RevokedAt != nil {
+			revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.TenantID, k.Scope, k.Prefix, k.Name, k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+	}
+	return tw.Flush()
+}

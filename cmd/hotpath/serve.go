@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hotpath/hotpath"
+	hphttp "github.com/hotpath/hotpath/http"
+	"github.com/hotpath/hotpath/pipeline"
+)
+
+func init() {
+	register(command{Name: "serve", Summary: "run the image service (HTTP API)", Run: runServe})
+}
+
+const serveHelp = `Runs the image API. With nothing configured everything is embedded: blobs
+on disk and metadata in SQLite under ./data. On the first start, with no API
+key stored, it creates the tenant "default" and an admin API key and prints
+the key once on stderr.
+
+Every flag can also be set as HOTPATH_<FLAG> (HOTPATH_MAX_BYTES for
+--max-bytes), or read from the file HOTPATH_<FLAG>_FILE names, or given in
+the JSON file of --config.`
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "serve", "[flags]", serveHelp)
+	cfg, positional, err := loadConfig(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return Usagef("unexpected argument %q", positional[0])
+	}
+	m := NewMain(cfg, env)
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down", "timeout", time.Duration(cfg.ShutdownTimeout).String())
+	return m.Close()
+}
+
+// Main is a running `hotpath serve`: the backends, the pipeline and the HTTP
+// server, wired from a Config. Tests run it for real on port 0 with a temp dir.
+type Main struct {
+	Config Config
+	Env    *Env
+	Logger *slog.Logger
+
+	Blobs    hotpath.BlobStore
+	Meta     hotpath.MetadataStore
+	Cache    hotpath.Cache // nil: no cache
+	Queue    hotpath.Queue // nil: uploads processed in their request
+	Engine   hotpath.ImageEngine
+	Pipeline *pipeline.Service
+	API      *hphttp.Server
+
+	// AdminKey is the admin API key created on the first start, "" otherwise.
+	AdminKey string
+
+	listener net.Listener
+	server   *http.Server
+	closers  []io.Closer // in opening order; closed in reverse
+	served   chan error
+}
+
+// NewMain returns a Main for cfg; env gives it its stderr (logs and the first
+// admin key).
+func NewMain(cfg Config, env *Env) *Main {
+	level, _ := parseLogLevel(cfg.LogLevel)
+	return &Main{
+		Config: cfg,
+		Env:    env,
+		Logger: slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+}
+
+// Run opens the backends, makes the first admin key if there is no key,
+// and starts serving. It returns once the listener is bound; Close stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if err := m.open(ctx); err != nil {
+		return err
+	}
+	if err := m.bootstrap(ctx); err != nil {
+		return err
+	}
+	m.listener, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.server = &http.Server{
+		Handler:           m.API,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(m.listener) }()
+	m.Logger.Info("listening", "url", m.URL(), "store", redactURL(m.Config.Store), "db", redactURL(m.Config.DB),
+		"workers", m.Pipeline.Pool.Workers(), "version", hotpath.Version)
+	return nil
+}
+
+// open opens every backend and builds the pipeline and the API over them.
+func (m *Main) open(ctx context.Context) error {
+	blobs, err := openBlobStore(ctx, m.Config.Store)
+	if err != nil {
+		return err
+	}
+	m.Blobs = blobs
+	m.closers = append(m.closers, blobs)
+
+	meta, err := openMetadataStore(ctx, m.Config.DB)
+	if err != nil {
+		return err
+	}
+	m.Meta = meta
+	m.closers = append(m.closers, meta)
+
+	if m.Cache, err = openCache(ctx, m.Config.Cache); err != nil {
+		return err
+	}
+	if m.Cache != nil {
+		m.closers = append(m.closers, m.Cache)
+	}
+	if m.Queue, err = openQueue(ctx, m.Config.Queue); err != nil {
+		return err
+	}
+	if m.Queue != nil {
+		m.closers = append(m.closers, m.Queue)
+	}
+
+	engine, vipsMemory, err := openImageEngine(m.Config.Pipeline.Limits)
+	if err != nil {
+		return err
+	}
+	m.Engine = engine
+	m.closers = append(m.closers, engine)
+
+	if m.Pipeline, err = pipeline.New(m.Config.Pipeline, m.Blobs, m.Meta, m.Engine, m.Logger); err != nil {
+		return err
+	}
+	if m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory}); err != nil {
+		return err
+	}
+	if m.Queue != nil {
+		m.API.ReadyChecks = append(m.API.ReadyChecks, hphttp.ReadyCheck{Name: "queue", Check: m.Queue.Ping})
+	}
+	return nil
+}
+
+// DefaultTenantID is the tenant made on the first start.
+const DefaultTenantID = "default"
+
+// bootstrap makes the tenant "default" and an admin API key when no key
+// exists, and prints the key once so that a fresh install can be used.
+func (m *Main) bootstrap(ctx context.Context) error {
+	keys, err := m.Meta.ListAPIKeys(ctx, "")
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	if _, err := ensureTenant(ctx, m.Meta, DefaultTenantID); err != nil {
+		return err
+	}
+	secret, key, err := hphttp.NewAPIKey(DefaultTenantID, "first admin key", hotpath.ScopeAdmin)
+	if err != nil {
+		return err
+	}
+	if err := m.Meta.CreateAPIKey(ctx, key); err != nil {
+		return err
+	}
+	m.AdminKey = secret
+	m.Logger.Info("created the default tenant and its first admin API key", "tenant", DefaultTenantID, "key_id", key.ID, "key_prefix", key.Prefix)
+	fmt.Fprintf(m.Env.Stderr, "\nFirst start: admin API key for tenant %q (shown once, keep it):\n\n    %s\n\n", DefaultTenantID, secret)
+	return nil
+}
+
+// URL returns the base URL the server listens on, e.g. http://127.0.0.1:43211.
+func (m *Main) URL() string {
+	if m.listener == nil {
+		return ""
+	}
+	return "http://" + m.listener.Addr().String()
+}
+
+// Close stops accepting connections, waits up to the shutdown timeout for
+// in-flight requests (uploads finish), then closes the backends.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(m.Config.ShutdownTimeout))
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+			m.server.Close()
+		}
+		cancel()
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		m.server = nil
+	}
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+// ensureTenant returns the tenant id, creating it (named as its id) when missing.
+func ensureTenant(ctx context.Context, meta hotpath.MetadataStore, id string) (*hotpath.Tenant, error) {
+	t, err := meta.GetTenant(ctx, id)
+	if !hotpath.IsNotFound(err) {
+		return t, err
+	}
+	t = &hotpath.Tenant{ID: id, Name: id, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	return t, meta.CreateTenant(ctx, t)
+}
+
+// redactURL hides the password of a backend URL for logs.
+func redactURL(raw string) string {
+	scheme, rest := splitBackendURL(raw)
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, _ := strings.Cut(rest[:at], ":")
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
+
+// parseLogLevel reads debug, info, warn or error.
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, hotpath.Errorf(hotpath.EINVALID, "log level %q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}
