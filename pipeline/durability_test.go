@@ -1,0 +1,106 @@
+package pipeline_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hotpath/hotpath"
+)
+
+// TestDurability makes the blob side or the metadata side fail at each step
+// of a synchronous and an asynchronous upload, and checks that the upload is
+// refused, that no row points at a missing blob, and that no blob is left
+// without its row. Then it checks that a later upload still succeeds.
+func TestDurability(t *testing.T) {
+	tests := []struct {
+		name  string
+		async bool
+		op    string
+		match func(string) bool
+	}{
+		{"sync/original blob write", false, "Put", func(k string) bool { return strings.HasSuffix(k, "/original") }},
+		{"sync/variant blob write", false, "Put", func(k string) bool { return strings.HasSuffix(k, "/v/medium") }},
+		{"sync/metadata write", false, "CreateImage", always},
+		{"async/original blob write", true, "Put", func(k string) bool { return strings.HasSuffix(k, "/original") }},
+		{"async/image row write", true, "CreateImage", always},
+		{"async/job row write", true, "CreateJob", always},
+		{"async/enqueue", true, "Enqueue", always},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			ctx := context.Background()
+			upload := func() error {
+				path := h.file(t, 320, 240)
+				if tt.async {
+					_, _, err := h.jobs.Submit(ctx, tenant, "", "photo.jpg", path)
+					return err
+				}
+				_, err := h.svc.Ingest(ctx, tenant, "photo.jpg", path)
+				return err
+			}
+			h.set(tt.op, tt.match)
+			err := upload()
+			if err == nil {
+				t.Fatalf("upload succeeded with %s failing", tt.op)
+			}
+			if code := hotpath.ErrorCode(err); code != hotpath.EUNAVAILABLE {
+				t.Errorf("error code = %q, want %q", code, hotpath.EUNAVAILABLE)
+			}
+			if imgs := h.checkConsistent(t); len(imgs) != 0 {
+				t.Errorf("a refused upload left %d image rows", len(imgs))
+			}
+			if keys := h.blobKeys(t); len(keys) != 0 {
+				t.Errorf("a refused upload left blobs %v", keys)
+			}
+
+			h.set(tt.op, nil)
+			if err := upload(); err != nil {
+				t.Fatalf("upload after the fault cleared: %v", err)
+			}
+			if imgs := h.checkConsistent(t); len(imgs) != 1 {
+				t.Errorf("after a good upload: %d image rows, want 1", len(imgs))
+			}
+		})
+	}
+}
+
+// TestDurabilityJobFailures fails the variant side of an async upload's job,
+// blob or row, on every delivery: the image ends failed with its original
+// intact, and every variant row that exists has its blob.
+func TestDurabilityJobFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		op    string
+		match func(string) bool
+	}{
+		{"variant blob write", "Put", func(k string) bool { return strings.HasSuffix(k, "/v/large") }},
+		{"variant row write", "PutVariant", func(name string) bool { return name == "medium" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			ctx := context.Background()
+			img, job := h.submit(t, "")
+			h.set(tt.op, tt.match)
+			for attempt := 1; attempt <= 3; attempt++ {
+				d := hotpath.Delivery{Job: job, Attempt: attempt, Final: attempt == 3}
+				if err := h.jobs.Handle(ctx, d); err == nil {
+					t.Fatalf("attempt %d succeeded with %s failing", attempt, tt.op)
+				}
+			}
+			imgs := h.checkConsistent(t)
+			if len(imgs) != 1 || imgs[0].ID != img.ID || imgs[0].Status != hotpath.ImageFailed {
+				t.Fatalf("images = %d, want the one image, failed", len(imgs))
+			}
+			// Deleting the failed image removes everything it stored.
+			if err := h.svc.Delete(ctx, tenant, img.ID); err != nil {
+				t.Fatal(err)
+			}
+			if keys := h.blobKeys(t); len(keys) != 0 {
+				t.Errorf("blobs left after deleting the failed image: %v", keys)
+			}
+		})
+	}
+}
