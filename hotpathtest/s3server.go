@@ -34,7 +34,7 @@ const (
 // holds an s3:// URL of an existing server (credentials already in the
 // environment), StartS3 uses it instead, under a random key prefix. A missing
 // versitygw binary fails the test with the command that installs it.
-func StartS3(t *testing.T) string {
+func StartS3(t testing.TB) string {
 	t.Helper()
 	if existing := os.Getenv("HOTPATH_TEST_S3"); existing != "" {
 		return withTestPrefix(t, existing)
@@ -79,7 +79,7 @@ func versitygwPath() string {
 // startVersitygw runs versitygw over a temporary directory, waits until it
 // answers HTTP and returns its host:port. The port is picked free just
 // before the start; if another process takes it first, it tries again.
-func startVersitygw(t *testing.T, bin string) string {
+func startVersitygw(t testing.TB, bin string) string {
 	t.Helper()
 	root := t.TempDir()
 	var lastLog string
@@ -130,7 +130,7 @@ func vgwWaitHTTP(addr string, exited <-chan struct{}, timeout time.Duration) boo
 }
 
 // vgwFreeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func vgwFreeAddr(t *testing.T) string {
+func vgwFreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -142,7 +142,7 @@ func vgwFreeAddr(t *testing.T) string {
 
 // withTestPrefix adds a random key prefix to an existing store URL so that
 // tests sharing one bucket do not see each other's blobs.
-func withTestPrefix(t *testing.T, raw string) string {
+func withTestPrefix(t testing.TB, raw string) string {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/disk"
 	"github.com/hotpath/hotpath/hotpathtest"
 	"github.com/hotpath/hotpath/s3"
 )
@@ -175,5 +177,48 @@ func TestRangeAfterReplace(t *testing.T) {
 	got, err := io.ReadAll(b)
 	if code := hotpath.ErrorCode(err); code != hotpath.ECONFLICT {
 		t.Errorf("ranged read after replace = %q, %v (code %q); want ECONFLICT", got, err, code)
+	}
+}
+
+// BenchmarkPutGet stores and reads back blobs the size of a variant and of a
+// 12 MP original on versitygw over loopback, and the same on the local disk
+// store for the ratio.
+func BenchmarkPutGet(b *testing.B) {
+	ctx := context.Background()
+	s3store, err := s3.Open(ctx, hotpathtest.StartS3(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s3store.Close()
+	diskStore, err := disk.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer diskStore.Close()
+	for _, store := range []struct {
+		name string
+		s    hotpath.BlobStore
+	}{{"s3", s3store}, {"disk", diskStore}} {
+		for _, size := range []int{64 << 10, 4 << 20} {
+			data := make([]byte, size)
+			rand.NewChaCha8([32]byte{2}).Read(data)
+			b.Run(fmt.Sprintf("%s/%dKiB", store.name, size>>10), func(b *testing.B) {
+				b.SetBytes(int64(size))
+				for i := 0; b.Loop(); i++ {
+					key := fmt.Sprintf("bench/%d", i%16)
+					if err := store.s.Put(ctx, key, bytes.NewReader(data), int64(size), "image/jpeg"); err != nil {
+						b.Fatal(err)
+					}
+					blob, err := store.s.Open(ctx, key)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.Copy(io.Discard, blob); err != nil {
+						b.Fatal(err)
+					}
+					blob.Close()
+				}
+			})
+		}
 	}
 }
