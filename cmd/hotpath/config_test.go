@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotpath/hotpath"
+)
+
+// loadTestConfig runs loadConfig with the given environment and arguments.
+func loadTestConfig(t *testing.T, environ map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	env := &Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string { return environ[k] }}
+	cfg, _, err := loadConfig(env, newFlagSet(env, "serve", "", ""), args)
+	return cfg, err
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hotpath.json")
+	os.WriteFile(file, []byte(`{"addr": "127.0.0.1:7000", "data_dir": "/srv/from-file", "shutdown_timeout": "5s",
+		"pipeline": {"workers": 3, "presets": [{"name": "tiny", "options": {"width": 50, "height": 50, "format": "png"}}]}}`), 0o644)
+	secret := filepath.Join(dir, "db-url")
+	os.WriteFile(secret, []byte("sqlite:///secret/place.db\n"), 0o600)
+
+	tests := []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		check   func(Config) string
+	}{
+		{"defaults", nil, nil, func(c Config) string {
+			if c.Addr != "127.0.0.1:8080" || c.Store != "file://data/blobs" || c.DB != "sqlite://data/hotpath.db" || len(c.Pipeline.Presets) != 3 {
+				return "not the embedded defaults"
+			}
+			return ""
+		}},
+		{"file", map[string]string{"HOTPATH_CONFIG": file}, nil, func(c Config) string {
+			if c.Addr != "127.0.0.1:7000" || c.Pipeline.Workers != 3 || c.Store != "file:///srv/from-file/blobs" ||
+				time.Duration(c.ShutdownTimeout) != 5*time.Second || len(c.Pipeline.Presets) != 1 || c.Pipeline.Presets[0].Name != "tiny" {
+				return "file values not applied"
+			}
+			return ""
+		}},
+		{"env beats file", map[string]string{"HOTPATH_CONFIG": file, "HOTPATH_ADDR": "127.0.0.1:7001", "HOTPATH_WORKERS": "4"}, nil, func(c Config) string {
+			if c.Addr != "127.0.0.1:7001" || c.Pipeline.Workers != 4 || c.DataDir != "/srv/from-file" {
+				return "env did not override the file"
+			}
+			return ""
+		}},
+		{"flags beat env", map[string]string{"HOTPATH_ADDR": "127.0.0.1:7001"}, []string{"--addr", "127.0.0.1:7002", "--config", file}, func(c Config) string {
+			if c.Addr != "127.0.0.1:7002" || c.Pipeline.Workers != 3 {
+				return "flags did not override env, or --config was not read"
+			}
+			return ""
+		}},
+		{"secret from _FILE", map[string]string{"HOTPATH_DB_FILE": secret}, nil, func(c Config) string {
+			if c.DB != "sqlite:///secret/place.db" {
+				return "HOTPATH_DB_FILE not read"
+			}
+			return ""
+		}},
+		{"presets flag", nil, []string{"--presets", "a:100:webp:70,b:300:avif:50", "--max-bytes", "1000"}, func(c Config) string {
+			p := c.Pipeline.Presets
+			if len(p) != 2 || p[1].Name != "b" || p[1].Options.Width != 300 || p[1].Options.Format != hotpath.FormatAVIF || c.Pipeline.Limits.MaxBytes != 1000 {
+				return "presets or limits flag not applied"
+			}
+			return ""
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadTestConfig(t, tt.environ, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.check(cfg); msg != "" {
+				t.Errorf("%s: %+v", msg, cfg)
+			}
+		})
+	}
+}
+
+func TestConfigErrorsAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"adress": "typo"}`), 0o644)
+	tests := []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		want    string
+	}{
+		{"unknown flag", nil, []string{"--nope"}, "nope"},
+		{"bad env value", map[string]string{"HOTPATH_WORKERS": "many"}, nil, "HOTPATH_WORKERS"},
+		{"unknown file field", nil, []string{"--config", bad}, "adress"},
+		{"bad log level", nil, []string{"--log-level", "loud"}, "log level"},
+		{"bad preset name", nil, []string{"--presets", "Big Name:10:jpeg:80"}, "preset name"},
+		{"negative queue", nil, []string{"--queue-size", "-1"}, "queue size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadTestConfig(t, tt.environ, tt.args...)
+			var ue usageError
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tt.want)
+			}
+			if !errors.As(err, &ue) {
+				t.Errorf("err %v is not a usage error (exit 2)", err)
+			}
+		})
+	}
+}
+
+func TestBackendURLs(t *testing.T) {
+	tests := []struct{ raw, scheme, rest string }{
+		{"file://./data/blobs", "file", "./data/blobs"},
+		{"file:///abs/blobs", "file", "/abs/blobs"},
+		{"SQLite://x.db", "sqlite", "x.db"},
+		{"embedded", "embedded", ""},
+	}
+	for _, tt := range tests {
+		if s, r := splitBackendURL(tt.raw); s != tt.scheme || r != tt.rest {
+			t.Errorf("splitBackendURL(%q) = %q, %q; want %q, %q", tt.raw, s, r, tt.scheme, tt.rest)
+		}
+	}
+	_, err := openBlobStore(t.Context(), "ftp://nowhere")
+	if err == nil || !strings.Contains(err.Error(), "unknown kind") {
+		t.Errorf("unknown store scheme: err %v", err)
+	}
+	if got := redactURL("postgres://app:s3cret@db:5432/hp"); strings.Contains(got, "s3cret") {
+		t.Errorf("redactURL kept the password: %s", got)
+	}
+}
+
