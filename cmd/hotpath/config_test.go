@@ -137,4 +137,3 @@ func TestBackendURLs(t *testing.T) {
 		t.Errorf("redactURL kept the password: %s", got)
 	}
 }
-
