@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hotpath/hotpath"
@@ -220,5 +224,63 @@ func BenchmarkPutGet(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// flakyProxy forwards to an S3 server but answers 503 to the next fail
+// requests, counting every request it sees.
+type flakyProxy struct {
+	next     http.Handler
+	fail     atomic.Int64
+	requests atomic.Int64
+}
+
+func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.requests.Add(1)
+	if p.fail.Add(-1) >= 0 {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>try later</Message></Error>`)
+		return
+	}
+	p.next.ServeHTTP(w, r)
+}
+
+// TestRetries puts a proxy that answers 503 between the store and versitygw:
+// a few failures are retried away with backoff, and a server that keeps
+// failing gives EUNAVAILABLE after exactly the configured attempts.
+func TestRetries(t *testing.T) {
+	ctx := context.Background()
+	rawURL := hotpathtest.StartS3(t)
+	cfg, err := s3.ParseURL(rawURL, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &flakyProxy{next: httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: cfg.Endpoint})}
+	srv := httptest.NewServer(proxy)
+	defer srv.Close()
+	cfg.Endpoint = strings.TrimPrefix(srv.URL, "http://")
+	cfg.MaxRetries = 3
+	s, err := s3.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	proxy.fail.Store(2)
+	hotpathtest.PutBlob(t, s, "k", []byte("through two 503s"), "text/plain")
+	proxy.fail.Store(2)
+	if got, _ := hotpathtest.ReadBlob(t, s, "k"); string(got) != "through two 503s" {
+		t.Errorf("read through two 503s = %q", got)
+	}
+
+	proxy.fail.Store(1000)
+	proxy.requests.Store(0)
+	_, err = s.Stat(ctx, "k")
+	if code := hotpath.ErrorCode(err); code != hotpath.EUNAVAILABLE {
+		t.Errorf("Stat against a failing server: %v (code %q), want EUNAVAILABLE", err, code)
+	}
+	if got := proxy.requests.Load(); got != int64(cfg.MaxRetries) {
+		t.Errorf("a failing Stat made %d requests, want %d (MaxRetries)", got, cfg.MaxRetries)
 	}
 }
