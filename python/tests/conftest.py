@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 from pathlib import Path
 
@@ -12,18 +10,9 @@ import pytest
 PYTHON_DIR = Path(__file__).resolve().parent.parent
 REPO = PYTHON_DIR.parent
 sys.path.insert(0, str(PYTHON_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def make_jpeg(width: int, height: int, quality: int = 85) -> bytes:
-    """Return a photo-like JPEG of the given size (gradient plus noise), made with Pillow."""
-    from PIL import Image
-
-    grad = Image.linear_gradient("L").resize((width, height))
-    noise = Image.effect_noise((width, height), 40).convert("L")
-    im = Image.merge("RGB", (grad, noise, grad.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality)
-    return buf.getvalue()
+from support import Server, make_jpeg  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +25,11 @@ def jpeg() -> bytes:
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """A running `hotpath serve` for the whole session."""
+    s = Server(tmp_path_factory.mktemp("serve"))
+    yield s
+    s.stop()
