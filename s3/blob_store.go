@@ -112,9 +112,10 @@ func (s *BlobStore) probe(ctx context.Context) error {
 }
 
 // Put stores r under key. S3 replaces objects atomically. An object of
-// unknown size (-1) that fits in one part goes up in a single, retryable PUT;
-// a larger one streams as a multipart upload holding one part in memory,
-// aborted on failure so that no partial object appears.
+// unknown size (-1) up to 5 MiB (S3's smallest part) goes up in a single,
+// retryable PUT from a buffer of its size; a larger one streams as a
+// multipart upload holding one PartSize part in memory, aborted on failure so
+// that no partial object appears.
 func (s *BlobStore) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	name, err := s.objectName(key)
 	if err != nil {
@@ -127,7 +128,7 @@ func (s *BlobStore) Put(ctx context.Context, key string, r io.Reader, size int64
 	body := io.Reader(src)
 	if size < 0 {
 		var head bytes.Buffer
-		n, err := io.CopyN(&head, src, int64(s.cfg.PartSize))
+		n, err := io.CopyN(&head, src, singlePutMax)
 		switch {
 		case errors.Is(err, io.EOF):
 			body, size = bytes.NewReader(head.Bytes()), n
@@ -157,6 +158,11 @@ func (s *BlobStore) Put(ctx context.Context, key string, r io.Reader, size int64
 	}
 	return nil
 }
+
+// singlePutMax is the most Put buffers to find out whether a stream of
+// unknown size fits one PUT: S3's minimum part size, below which a multipart
+// upload would be one part anyway.
+const singlePutMax = 5 << 20
 
 // sourceReader remembers the error of the reader given to Put, so that a
 // failing source (a client hanging up, a size limit) is reported as itself
