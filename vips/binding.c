@@ -174,8 +174,8 @@ int hp_save_png(VipsImage *in, void **buf, size_t *len, int strip) {
 	return vips_pngsave_buffer(in, buf, len, "strip", strip, "compression", 6, NULL);
 }
 
-int hp_save_webp(VipsImage *in, void **buf, size_t *len, int quality, int strip) {
-	return vips_webpsave_buffer(in, buf, len, "Q", quality, "strip", strip, NULL);
+int hp_save_webp(VipsImage *in, void **buf, size_t *len, int quality, int strip, int effort) {
+	return vips_webpsave_buffer(in, buf, len, "Q", quality, "strip", strip, "effort", effort, NULL);
 }
 
 int hp_save_avif(VipsImage *in, void **buf, size_t *len, int quality, int strip, int effort) {

@@ -36,7 +36,7 @@ int hp_join_pages(VipsImage **pages, int n, VipsImage **out, int page_height);
 
 int hp_save_jpeg(VipsImage *in, void **buf, size_t *len, int quality, int strip);
 int hp_save_png(VipsImage *in, void **buf, size_t *len, int strip);
-int hp_save_webp(VipsImage *in, void **buf, size_t *len, int quality, int strip);
+int hp_save_webp(VipsImage *in, void **buf, size_t *len, int quality, int strip, int effort);
 int hp_save_avif(VipsImage *in, void **buf, size_t *len, int quality, int strip, int effort);
 int hp_save_gif(VipsImage *in, void **buf, size_t *len, int strip);
 

@@ -308,7 +308,7 @@ func (e *Engine) renderOne(master *image, p plan) (hotpath.Rendition, error) {
 		}
 		final = flat
 	}
-	data, err := final.save(p.opts.Format, p.opts.Quality, !p.opts.KeepMetadata, e.cfg.AVIFEffort)
+	data, err := final.save(p.opts.Format, p.opts.Quality, !p.opts.KeepMetadata, e.cfg)
 	if err != nil {
 		return hotpath.Rendition{}, err
 	}

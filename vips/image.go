@@ -134,7 +134,7 @@ func joinPages(frames []*image, pageHeight int) (*image, error) {
 }
 
 // save encodes im; quality applies to the lossy formats.
-func (im *image) save(f hotpath.Format, quality int, strip bool, avifEffort int) ([]byte, error) {
+func (im *image) save(f hotpath.Format, quality int, strip bool, cfg Config) ([]byte, error) {
 	var buf unsafe.Pointer
 	var n C.size_t
 	s := C.int(0)
@@ -148,9 +148,9 @@ func (im *image) save(f hotpath.Format, quality int, strip bool, avifEffort int)
 	case hotpath.FormatPNG:
 		rc = C.hp_save_png(im.p, &buf, &n, s)
 	case hotpath.FormatWebP:
-		rc = C.hp_save_webp(im.p, &buf, &n, C.int(quality), s)
+		rc = C.hp_save_webp(im.p, &buf, &n, C.int(quality), s, C.int(cfg.WebPEffort))
 	case hotpath.FormatAVIF:
-		rc = C.hp_save_avif(im.p, &buf, &n, C.int(quality), s, C.int(avifEffort))
+		rc = C.hp_save_avif(im.p, &buf, &n, C.int(quality), s, C.int(cfg.AVIFEffort))
 	case hotpath.FormatGIF:
 		rc = C.hp_save_gif(im.p, &buf, &n, s)
 	default:

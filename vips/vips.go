@@ -37,9 +37,13 @@ type Config struct {
 	CacheMaxOps int
 	// CacheMaxMem bounds the memory of libvips' operation cache in bytes.
 	CacheMaxMem int64
-	// AVIFEffort is the AV1 encoder effort, 0 (fastest) to 9; default 2,
+	// AVIFEffort is the AV1 encoder effort, 1 (fastest) to 9; 0 means 2,
 	// because AVIF encoding dominates the cost of an AVIF rendition.
 	AVIFEffort int
+	// WebPEffort is libwebp's method, 1 (fastest) to 6; 0 means 2. On
+	// 12 MP photos scaled to 1600 px, 2 takes about half the CPU of
+	// libwebp's default 4 for files within a few percent of its size.
+	WebPEffort int
 	// Logger receives libvips' warnings and errors; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -65,6 +69,9 @@ func (c *Config) Validate() error {
 	if c.AVIFEffort == 0 {
 		c.AVIFEffort = 2
 	}
+	if c.WebPEffort == 0 {
+		c.WebPEffort = 2
+	}
 	switch {
 	case c.Limits.MaxPixels < 0 || c.Limits.MaxBytes < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxOutputSide < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "vips: limits must not be negative")
@@ -73,7 +80,9 @@ func (c *Config) Validate() error {
 	case c.CacheMaxOps < 0 || c.CacheMaxMem < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "vips: cache sizes must not be negative")
 	case c.AVIFEffort < 0 || c.AVIFEffort > 9:
-		return hotpath.Errorf(hotpath.EINVALID, "vips: AVIF effort must be 0-9, got %d", c.AVIFEffort)
+		return hotpath.Errorf(hotpath.EINVALID, "vips: AVIF effort must be 1-9, got %d", c.AVIFEffort)
+	case c.WebPEffort < 0 || c.WebPEffort > 6:
+		return hotpath.Errorf(hotpath.EINVALID, "vips: WebP effort must be 1-6, got %d", c.WebPEffort)
 	}
 	return nil
 }
