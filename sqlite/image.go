@@ -5,12 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/hotpath/hotpath"
-)
-
-// Listing bounds: a limit of 0 or less means defaultPageSize.
-const (
-	defaultPageSize = 50
-	maxPageSize     = 1000
+	"github.com/hotpath/hotpath/internal/sqlstore"
 )
 
 // CreateImage records img and its variants in one transaction: all of them or
@@ -18,23 +13,8 @@ const (
 // each variant's ImageID and CreatedAt. A taken ID or two variants of one name
 // are ECONFLICT, an unknown tenant ENOTFOUND.
 func (s *Store) CreateImage(ctx context.Context, img *hotpath.Image) error {
-	if img.ID == "" {
-		img.ID = hotpath.NewID()
-	}
-	if img.Status == "" {
-		img.Status = hotpath.ImageReady
-	}
-	img.CreatedAt = s.stamp(img.CreatedAt)
-	for i := range img.Variants {
-		v := &img.Variants[i]
-		if v.ImageID != "" && v.ImageID != img.ID {
-			return hotpath.Errorf(hotpath.EINVALID, "variant %s belongs to image %s, not %s", v.Name, v.ImageID, img.ID)
-		}
-		v.ImageID = img.ID
-		if v.CreatedAt.IsZero() {
-			v.CreatedAt = img.CreatedAt
-		}
-		v.CreatedAt = s.stamp(v.CreatedAt)
+	if err := s.clock.PrepareImage(img); err != nil {
+		return err
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO images (id, tenant_id, filename, format, width, height, bytes, sha256, status, error, created_at)
@@ -148,10 +128,7 @@ func loadVariants(ctx context.Context, tx *sql.Tx, images []*hotpath.Image) erro
 // cursor, newest first (IDs sort by creation time). NextCursor is set only
 // when more images follow.
 func (s *Store) ListImages(ctx context.Context, tenantID, cursor string, limit int) (*hotpath.ImagePage, error) {
-	if limit <= 0 {
-		limit = defaultPageSize
-	}
-	limit = min(limit, maxPageSize)
+	limit = sqlstore.PageLimit(limit)
 	page := &hotpath.ImagePage{Images: []*hotpath.Image{}}
 	err := s.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT "+imageColumns+` FROM images
@@ -205,7 +182,7 @@ func (s *Store) UpdateImageStatus(ctx context.Context, tenantID, id string, stat
 // PutVariant records v, replacing the variant of the same image and name, so
 // a redelivered job never adds a second one. The image must exist (ENOTFOUND).
 func (s *Store) PutVariant(ctx context.Context, v *hotpath.Variant) error {
-	v.CreatedAt = s.stamp(v.CreatedAt)
+	v.CreatedAt = s.clock.Stamp(v.CreatedAt)
 	err := s.write(ctx, func(tx *sql.Tx) error { return insertVariant(ctx, tx, v, true) })
 	return dbError(err, "put variant", "", "image not found")
 }

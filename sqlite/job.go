@@ -4,25 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"time"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/internal/sqlstore"
 )
 
 // CreateJob records j, filling an empty ID, an empty State (queued) and the
 // times. Its tenant, and its batch when it has one, must exist and the batch
 // must be the tenant's (ENOTFOUND).
 func (s *Store) CreateJob(ctx context.Context, j *hotpath.Job) error {
-	if j.ID == "" {
-		j.ID = hotpath.NewID()
-	}
-	if j.State == "" {
-		j.State = hotpath.JobQueued
-	}
-	j.CreatedAt = s.stamp(j.CreatedAt)
-	if j.UpdatedAt.IsZero() {
-		j.UpdatedAt = j.CreatedAt
-	}
-	j.UpdatedAt = s.stamp(j.UpdatedAt)
+	s.clock.PrepareJob(j)
 	_, err := s.writer.ExecContext(ctx, `INSERT INTO jobs (id, tenant_id, kind, image_id, batch_id, filename, state, attempts, error, result, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.TenantID, string(j.Kind), j.ImageID, nullString(j.BatchID), j.Filename, string(j.State), j.Attempts,
@@ -72,7 +64,7 @@ func (s *Store) GetJob(ctx context.Context, tenantID, id string) (*hotpath.Job, 
 // UpdateJob stores j's state, attempts, error and result, and sets UpdatedAt
 // to now. The job is found by ID and tenant.
 func (s *Store) UpdateJob(ctx context.Context, j *hotpath.Job) error {
-	updated := s.stamp(s.now())
+	updated := s.clock.Stamp(time.Time{})
 	res, err := s.writer.ExecContext(ctx, `UPDATE jobs SET state = ?, attempts = ?, error = ?, result = ?, updated_at = ?
 		WHERE tenant_id = ? AND id = ?`,
 		string(j.State), j.Attempts, j.Error, nullJSON(j.Result), micros(updated), j.TenantID, j.ID)
@@ -89,13 +81,9 @@ func (s *Store) UpdateJob(ctx context.Context, j *hotpath.Job) error {
 // CreateBatch records b, filling an empty ID and a zero CreatedAt. The
 // counters are not stored: GetBatch counts them from the batch's jobs.
 func (s *Store) CreateBatch(ctx context.Context, b *hotpath.Batch) error {
-	if b.ID == "" {
-		b.ID = hotpath.NewID()
+	if err := s.clock.PrepareBatch(b); err != nil {
+		return err
 	}
-	if b.Total < 0 {
-		return hotpath.Errorf(hotpath.EINVALID, "batch total %d is negative", b.Total)
-	}
-	b.CreatedAt = s.stamp(b.CreatedAt)
 	_, err := s.writer.ExecContext(ctx, "INSERT INTO batches (id, tenant_id, total, created_at) VALUES (?, ?, ?, ?)",
 		b.ID, b.TenantID, b.Total, micros(b.CreatedAt))
 	return dbError(err, "create batch", "", "tenant not found")
@@ -126,7 +114,7 @@ func (s *Store) GetBatch(ctx context.Context, tenantID, id string) (*hotpath.Bat
 			if err := rows.Scan(&state, &n); err != nil {
 				return err
 			}
-			countState(&b, hotpath.JobState(state), n)
+			sqlstore.CountState(&b, hotpath.JobState(state), n)
 			jobs += n
 		}
 		b.Total = max(b.Total, jobs)
@@ -136,20 +124,6 @@ func (s *Store) GetBatch(ctx context.Context, tenantID, id string) (*hotpath.Bat
 		return nil, dbError(err, "get batch", "batch not found", "")
 	}
 	return &b, nil
-}
-
-// countState adds n jobs in state to the batch's counters.
-func countState(b *hotpath.Batch, state hotpath.JobState, n int) {
-	switch state {
-	case hotpath.JobQueued:
-		b.Queued += n
-	case hotpath.JobRunning:
-		b.Running += n
-	case hotpath.JobSucceeded:
-		b.Succeeded += n
-	case hotpath.JobFailed:
-		b.Failed += n
-	}
 }
 
 // ListBatchJobs returns the jobs of the tenant's batch in the order they were

@@ -18,11 +18,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -42,7 +40,7 @@ type Store struct {
 	path   string
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
-	now    func() time.Time
+	clock  sqlstore.Clock
 }
 
 // Open opens (creating if needed) the database at path, applies the
@@ -65,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{path: path, writer: writer, now: time.Now}
+	s := &Store{path: path, writer: writer}
 	// Set WAL and create the schema before any reader connects.
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
@@ -112,51 +110,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations in version order. Files are
-// named NNNN_what.sql.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, p := range entries {
-		name := strings.TrimPrefix(p, "migrations/")
-		num, _, ok := strings.Cut(name, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %s is not named NNNN_name.sql", name)
-		}
-		body, err := migrations.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: version, name: name, sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("sqlite: two migrations numbered %d", out[i].version)
-		}
-	}
-	return out, nil
-}
-
 // migrate applies the migrations not yet recorded in schema_migrations, each
 // in its own write transaction with its record, so a crash leaves the schema
 // at a whole version. BEGIN IMMEDIATE makes processes opening the same file
 // at once apply each migration once.
 func (s *Store) migrate(ctx context.Context) error {
-	list, err := loadMigrations()
+	list, err := sqlstore.LoadMigrations(migrations, "migrations")
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
@@ -168,21 +129,21 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, m := range list {
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.Version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, micros(s.now()))
+				m.Version, m.Name, micros(s.clock.Stamp(time.Time{})))
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -215,15 +176,6 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // fromMicros turns a stored time back into a UTC time.Time.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-// stamp returns t as it will read back from the store: UTC, microseconds;
-// a zero t becomes now.
-func (s *Store) stamp(t time.Time) time.Time {
-	if t.IsZero() {
-		t = s.now()
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
 
 // dbError maps a driver error to a domain error: a missing row to ENOTFOUND
 // (with notFound as the message), a unique or primary-key violation to

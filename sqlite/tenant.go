@@ -10,10 +10,7 @@ import (
 
 // CreateTenant records t, filling an empty ID and a zero CreatedAt.
 func (s *Store) CreateTenant(ctx context.Context, t *hotpath.Tenant) error {
-	if t.ID == "" {
-		t.ID = hotpath.NewID()
-	}
-	t.CreatedAt = s.stamp(t.CreatedAt)
+	s.clock.PrepareTenant(t)
 	_, err := s.writer.ExecContext(ctx, "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)",
 		t.ID, t.Name, micros(t.CreatedAt))
 	return dbError(err, "create tenant", "", "")
@@ -35,18 +32,12 @@ func (s *Store) GetTenant(ctx context.Context, id string) (*hotpath.Tenant, erro
 // CreateAPIKey records k, filling an empty ID and a zero CreatedAt. Its
 // tenant must exist (ENOTFOUND) and its hash be new (ECONFLICT).
 func (s *Store) CreateAPIKey(ctx context.Context, k *hotpath.APIKey) error {
-	if len(k.Hash) == 0 {
-		return hotpath.Errorf(hotpath.EINVALID, "API key without a hash")
+	if err := s.clock.PrepareAPIKey(k); err != nil {
+		return err
 	}
-	if k.ID == "" {
-		k.ID = hotpath.NewID()
-	}
-	k.CreatedAt = s.stamp(k.CreatedAt)
 	var revoked sql.NullInt64
 	if k.RevokedAt != nil {
-		at := s.stamp(*k.RevokedAt)
-		k.RevokedAt = &at
-		revoked = sql.NullInt64{Int64: micros(at), Valid: true}
+		revoked = sql.NullInt64{Int64: micros(*k.RevokedAt), Valid: true}
 	}
 	_, err := s.writer.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, scope, created_at, revoked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -106,7 +97,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]*hotpath.AP
 // RevokeAPIKey marks the key revoked; revoking it again keeps the first time.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	res, err := s.writer.ExecContext(ctx,
-		"UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", micros(s.stamp(time.Time{})), id)
+		"UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", micros(s.clock.Stamp(time.Time{})), id)
 	if err != nil {
 		return dbError(err, "revoke API key", "", "")
 	}

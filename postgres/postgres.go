@@ -1,0 +1,174 @@
+// Package postgres keeps hotpath's metadata in PostgreSQL through a pgx v5
+// pool: the MetadataStore of the scale-out shape, shared by many serve and
+// worker processes. Schema and behaviour match the SQLite store; both pass
+// the same contract suite (hotpathtest.TestMetadataStore).
+//
+// Migrations are embedded and applied at Open in one transaction holding a
+// transaction-scoped advisory lock (pg_advisory_xact_lock) keyed on the
+// schema, so any number of processes may start at once: the first applies
+// what is missing, the others wait for it and then find nothing to do.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+var _ hotpath.MetadataStore = (*Store)(nil)
+
+// Store is a hotpath.MetadataStore on a PostgreSQL database.
+type Store struct {
+	pool  *pgxpool.Pool
+	clock sqlstore.Clock
+}
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string; search_path and other settings may be given as parameters),
+// applies the migrations it lacks and returns the store.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The parse error may quote the DSN, password included: keep it out of the message.
+		return nil, hotpath.Errorf(hotpath.EINVALID, "postgres: the database URL is not valid")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "postgres: cannot connect")
+	}
+	s := &Store{pool: pool}
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "metadata store unavailable")
+	}
+	return nil
+}
+
+// migrate applies the migrations not yet in schema_migrations, all in one
+// transaction under an advisory lock on the current schema's name.
+func (s *Store) migrate(ctx context.Context) error {
+	list, err := sqlstore.LoadMigrations(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('hotpath.migrate.' || current_schema()))"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    integer PRIMARY KEY,
+			name       text NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return err
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return err
+		}
+		done := map[int]bool{}
+		for _, v := range applied {
+			done[int(v)] = true
+		}
+		for _, m := range list {
+			if done[m.Version] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// dbError maps a pgx error to a domain error: no row to ENOTFOUND (with
+// notFound as the message), a unique violation to ECONFLICT, a foreign-key
+// violation to ENOTFOUND (missingRef as the message), a check or not-null
+// violation to EINVALID, a lost connection to EUNAVAILABLE. Other errors
+// are wrapped with op.
+func dbError(err error, op, notFound, missingRef string) error {
+	if err == nil {
+		return nil
+	}
+	var herr *hotpath.Error
+	if errors.As(err, &herr) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hotpath.WrapError(hotpath.ENOTFOUND, err, "%s", notFound)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return hotpath.WrapError(hotpath.ECONFLICT, err, "%s: already exists", op)
+		case "23503": // foreign_key_violation
+			return hotpath.WrapError(hotpath.ENOTFOUND, err, "%s", missingRef)
+		case "23514", "23502", "22001": // check, not null, string too long
+			return hotpath.WrapError(hotpath.EINVALID, err, "%s: invalid value", op)
+		case "57P01", "57P02", "57P03", "53300": // shutting down, too many connections
+			return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "metadata store unavailable")
+		}
+	}
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "metadata store unavailable")
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// nullString stores "" as NULL, for optional references.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// mustAffect turns an update or delete that matched no row into ENOTFOUND.
+func mustAffect(tag pgconn.CommandTag, notFound string) error {
+	if tag.RowsAffected() == 0 {
+		return hotpath.Errorf(hotpath.ENOTFOUND, "%s", notFound)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package postgres_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/postgres"
+)
+
+func open(t *testing.T, dsn string) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	return s
+}
+
+func TestMetadataStore(t *testing.T) {
+	hotpathtest.TestMetadataStore(t, func(t *testing.T) hotpath.MetadataStore {
+		return open(t, hotpathtest.PostgresDSN(t))
+	})
+}
+
+// TestConcurrentOpens starts several stores on one empty schema at once, as
+// processes of a fresh deployment do: the advisory lock must let exactly one
+// apply the migrations and all of them open.
+func TestConcurrentOpens(t *testing.T) {
+	dsn := hotpathtest.PostgresDSN(t)
+	const n = 6
+	stores := make([]*postgres.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = postgres.Open(context.Background(), dsn)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d of %d: %v", i+1, n, err)
+			continue
+		}
+		hotpathtest.CreateTenant(t, stores[i], "t")
+		stores[i].Close()
+	}
+
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var versions []int32
+	rows, err := conn.Query(context.Background(), "SELECT version FROM schema_migrations ORDER BY version")
+	if err == nil {
+		versions, err = pgx.CollectRows(rows, pgx.RowTo[int32])
+	}
+	if err != nil || len(versions) != 1 || versions[0] != 1 {
+		t.Errorf("schema_migrations = %v, %v; want exactly [1]", versions, err)
+	}
+}
+
+// TestSchemaIsolation checks that PostgresDSN's schemas keep two stores on
+// one server apart: what one writes the other does not see.
+func TestSchemaIsolation(t *testing.T) {
+	a := open(t, hotpathtest.PostgresDSN(t))
+	defer a.Close()
+	b := open(t, hotpathtest.PostgresDSN(t))
+	defer b.Close()
+	tn := hotpathtest.CreateTenant(t, a, "only-in-a")
+	if _, err := b.GetTenant(context.Background(), tn.ID); !hotpath.IsNotFound(err) {
+		t.Errorf("tenant of schema a read through schema b: %v, want ENOTFOUND", err)
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	if got := hotpath.ErrorCode(err); got != hotpath.EUNAVAILABLE {
+		t.Errorf("Open of a closed port: code %q (%v), want %q", got, err, hotpath.EUNAVAILABLE)
+	}
+	_, err = postgres.Open(context.Background(), "postgres://user:secret@[::1/x")
+	if got := hotpath.ErrorCode(err); got != hotpath.EINVALID {
+		t.Errorf("Open of a malformed URL: code %q, want %q", got, hotpath.EINVALID)
+	}
+}
