@@ -1,0 +1,148 @@
+"""Python baselines against hotpath's Python bridge, side by side in one run.
+
+Each case runs in its own process (so its peak RSS is its own) with Debian's
+/usr/bin/python3; the table prints wall time, peak RSS and the ratios.
+
+    count_unique:       the seed's `len({s.strip() for s in data})` vs hotpath.count_unique(data, strip=True)
+                        on the seed's 4 M items, and on 4 M items with 3 M distinct values
+    count_unique_file:  the seed's Python loop over a file (seed_uniq_lines.py) vs hotpath.count_unique_file
+    thumbnail:          Pillow (draft + exif_transpose + LANCZOS thumbnail + save, as the baseline app)
+                        vs hotpath.thumbnail, 800 px JPEG q80 from 12 MP JPEGs, 1 and 4 threads
+
+Usage: bench.py --csv FILE --photos DIR [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+SHARED = REPO.parent / "shared"
+PY = "/usr/bin/python3"
+
+
+def dataset(kind: str):
+    if kind == "seed":
+        return ["item1", "item2", "item1", "item3"] * 1000000
+    return [f" user-{i * 7919 % 3_000_017:08d}" for i in range(4_000_000)]
+
+
+def case(name: str, args: list) -> dict:
+    """Run one measurement in this process and return its seconds and answer."""
+    sys.path.insert(0, str(REPO / "python"))
+    if name in ("set", "count_unique"):
+        data = dataset(args[0])
+        t = time.perf_counter()
+        if name == "set":
+            got = len({s.strip() for s in data})
+        else:
+            import hotpath
+
+            got = hotpath.count_unique(data, strip=True)
+        return {"seconds": time.perf_counter() - t, "answer": got}
+    if name == "count_unique_file":
+        import hotpath
+
+        t = time.perf_counter()
+        got = hotpath.count_unique_file(args[0]).count
+        return {"seconds": time.perf_counter() - t, "answer": got}
+    if name in ("pillow", "hotpath_thumb"):
+        from concurrent.futures import ThreadPoolExecutor
+
+        photos = [p.read_bytes() for p in sorted(Path(args[0]).glob("*.jpg"))]
+        threads, rounds = int(args[1]), int(args[2])
+        jobs = photos * rounds
+        if name == "pillow":
+            import io
+
+            from PIL import Image, ImageOps
+
+            def scale(raw: bytes) -> int:
+                img = Image.open(io.BytesIO(raw))
+                img.draft("RGB", (800, 800))
+                img = ImageOps.exif_transpose(img)
+                img.thumbnail((800, 800), Image.LANCZOS)
+                buf = io.BytesIO()
+                img.convert("RGB").save(buf, "JPEG", quality=80)
+                return img.width
+        else:
+            import hotpath
+
+            def scale(raw: bytes) -> int:
+                return hotpath.transform(raw, 800, format="jpeg", quality=80).width
+
+        t = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            widths = list(pool.map(scale, jobs))
+        return {"seconds": time.perf_counter() - t, "answer": f"{len(widths)} images, width {widths[0]}"}
+    raise SystemExit(f"unknown case {name}")
+
+
+def measure(name: str, args: list) -> dict:
+    r = run_tracked([PY, __file__, "--case", name, *map(str, args)])
+    doc = json.loads(r["out"])
+    return {"seconds": doc["seconds"], "answer": doc["answer"], "rss": r["rss"]}
+
+
+def run_tracked(cmd: list) -> dict:
+    """Run cmd with its own peak RSS, measured by wait4 on exactly this child."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed with {p.returncode}")
+    return {"wall": time.perf_counter() - t, "rss": usage.ru_maxrss / 1024, "out": out.strip().splitlines()[-1]}
+
+
+def row(table: list, what: str, base: dict, hp: dict) -> None:
+    table.append((what, base, hp))
+    if str(base["answer"]) != str(hp["answer"]):
+        print(f"!! answers differ for {what}: {base['answer']} vs {hp['answer']}", file=sys.stderr)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--case", nargs="+")
+    ap.add_argument("--csv")
+    ap.add_argument("--photos")
+    ap.add_argument("--rounds", type=int, default=4)
+    a = ap.parse_args()
+    if a.case:
+        print(json.dumps(case(a.case[0], a.case[1:])))
+        return
+    table: list = []
+    for kind in ("seed", "distinct"):
+        label = "4 M items (seed: 3 distinct)" if kind == "seed" else "4 M items, 3 M distinct"
+        row(table, f"count_unique, {label}", measure("set", [kind]), measure("count_unique", [kind]))
+    if a.csv:
+        base = run_tracked([PY, str(SHARED / "baselines" / "seed_uniq_lines.py"), a.csv])
+        row(table, f"distinct lines of {Path(a.csv).name} ({os.path.getsize(a.csv) >> 20} MB)",
+            {"seconds": base["wall"], "answer": base["out"], "rss": base["rss"]},
+            measure("count_unique_file", [a.csv]))
+    if a.photos:
+        n = len(list(Path(a.photos).glob("*.jpg"))) * a.rounds
+        for threads in (1, 4):
+            row(table, f"{n} × 12 MP JPEG → 800 px JPEG, {threads} thread{'s' if threads > 1 else ''}",
+                measure("pillow", [a.photos, threads, a.rounds]), measure("hotpath_thumb", [a.photos, threads, a.rounds]))
+    print(f"\n| case | baseline s | hotpath s | speed-up | baseline peak RSS MB | hotpath peak RSS MB | RSS ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for what, b, h in table:
+        print(f"| {what} | {b['seconds']:.3f} | {h['seconds']:.3f} | {b['seconds'] / h['seconds']:.1f}× "
+              f"| {b['rss']:.0f} | {h['rss']:.0f} | {b['rss'] / h['rss']:.2f} |")
+    print("\nBaselines: the seed's set comprehension (shared/baselines/seed_process_large_data.py), the seed's file loop "
+          "(process wall time, shared/baselines/seed_uniq_lines.py), Pillow as the baseline FastAPI app scales. "
+          "Answers agree unless a '!!' line says otherwise.")
+
+
+if __name__ == "__main__":
+    main()
