@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -167,7 +168,7 @@ func (e *Engine) check(ctx context.Context) error {
 func takeError() string {
 	p := C.hp_error_take()
 	defer C.g_free(C.gpointer(p))
-	return C.GoString(p)
+	return strings.TrimSpace(C.GoString(p))
 }
 
 //export hpLog
