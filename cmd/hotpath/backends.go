@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,15 +71,21 @@ func openCache(ctx context.Context, raw string) (hotpath.Cache, error) {
 	return nil, Usagef("--cache %q: unknown kind %q; use mem://?size=64MiB or redis://HOST:6379/0", raw, scheme)
 }
 
-// openQueue opens the job queue named by --queue. nil means uploads are
-// processed synchronously within their request.
-func openQueue(ctx context.Context, raw string) (hotpath.Queue, error) {
-	scheme, _ := splitBackendURL(raw)
+// openQueue opens the job queue named by --queue: an in-process NATS server
+// with its store under dataDir ("embedded", the default) or an external
+// nats:// server; see queueConfig for the parameters.
+func openQueue(ctx context.Context, raw, dataDir string, logger *slog.Logger) (hotpath.Queue, error) {
+	scheme, _, _ := strings.Cut(raw, "?")
+	scheme, _ = splitBackendURL(scheme)
 	switch scheme {
-	case "", "embedded":
-		return nil, nil // the embedded NATS server comes with the nats package
+	case "", "embedded", "nats", "tls":
+		q, err := openNATSQueue(ctx, raw, dataDir, logger)
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
 	}
-	return nil, Usagef("--queue %q: unknown kind %q; use embedded", raw, scheme)
+	return nil, Usagef("--queue %q: unknown kind %q; use embedded or nats://HOST:4222", raw, scheme)
 }
 
 // openImageEngine starts libvips with the configured limits and returns the

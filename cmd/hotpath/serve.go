@@ -62,6 +62,8 @@ type Main struct {
 	Engine   hotpath.ImageEngine
 	Pipeline *pipeline.Service
 	API      *hphttp.Server
+	// Jobs submits and runs background jobs; nil without a queue.
+	Jobs *pipeline.Jobs
 
 	// AdminKey is the admin API key created on the first start, "" otherwise.
 	AdminKey string
@@ -70,6 +72,7 @@ type Main struct {
 	server   *http.Server
 	closers  []io.Closer // in opening order; closed in reverse
 	served   chan error
+	consumer *consumer // serve's own job consumer (embedded queue) or the worker's
 }
 
 // NewMain returns a Main for cfg; env gives it its stderr (logs and the first
@@ -107,6 +110,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
+	if embeddedQueue(m.Config.Queue) {
+		m.startConsumer(0) // no separate worker in the embedded shape
+	}
 	m.Logger.Info("listening", "url", m.URL(), "store", redactURL(m.Config.Store), "db", redactURL(m.Config.DB),
 		"workers", m.Pipeline.Pool.Workers(), "version", hotpath.Version)
 	return nil
@@ -134,7 +140,7 @@ func (m *Main) open(ctx context.Context) error {
 	if m.Cache != nil {
 		m.closers = append(m.closers, m.Cache)
 	}
-	if m.Queue, err = openQueue(ctx, m.Config.Queue); err != nil {
+	if m.Queue, err = openQueue(ctx, m.Config.Queue, m.Config.DataDir, m.Logger); err != nil {
 		return err
 	}
 	if m.Queue != nil {
@@ -155,6 +161,8 @@ func (m *Main) open(ctx context.Context) error {
 		return err
 	}
 	if m.Queue != nil {
+		m.Jobs = pipeline.NewJobs(m.Pipeline, m.Queue)
+		m.API.Jobs = m.Jobs
 		m.API.ReadyChecks = append(m.API.ReadyChecks, hphttp.ReadyCheck{Name: "queue", Check: m.Queue.Ping})
 	}
 	return nil
@@ -210,6 +218,7 @@ func (m *Main) Close() error {
 		}
 		m.server = nil
 	}
+	m.stopConsumer()
 	for i := len(m.closers) - 1; i >= 0; i-- {
 		if err := m.closers[i].Close(); err != nil {
 			errs = append(errs, err)

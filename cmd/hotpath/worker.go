@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hotpath/hotpath/pipeline"
+)
+
+func init() {
+	register(command{Name: "worker", Summary: "run background jobs: async uploads and batches", Run: runWorker})
+}
+
+const workerHelp = `Consumes jobs from the queue and makes the variants of asynchronous uploads
+and batches. It shares --store, --db, --cache and --queue with the serve
+processes and reads the same flags, HOTPATH_* environment and --config file.
+The queue must be a nats:// URL: the embedded queue lives inside 'hotpath
+serve', which runs its own consumer.
+
+More capacity is more worker processes. --concurrency bounds the jobs one
+process runs at once; decodes within them are bounded by --workers.`
+
+func runWorker(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "worker", "[flags]", workerHelp)
+	concurrency := fs.Int("concurrency", 0, "jobs run at once (0: twice --workers, so transfers overlap decodes)")
+	cfg, positional, err := loadConfig(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return Usagef("unexpected argument %q", positional[0])
+	}
+	if scheme, _ := splitBackendURL(cfg.Queue); scheme != "nats" && scheme != "tls" {
+		return Usagef("--queue %q: a worker needs a nats:// URL shared with the serve processes", cfg.Queue)
+	}
+	if *concurrency < 0 {
+		return Usagef("--concurrency must be 0 or more")
+	}
+	m := NewMain(cfg, env)
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if err := m.open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	m.Logger.Info("worker consuming jobs", "queue", redactURL(cfg.Queue), "concurrency", m.consumerConcurrency(*concurrency))
+	m.startConsumer(*concurrency)
+	<-ctx.Done()
+	m.Logger.Info("worker stopping: running jobs are finished or handed back")
+	return m.Close()
+}
+
+// consumer is a running job consumer inside a Main: the worker's, or
+// serve's own in the embedded shape.
+type consumer struct {
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// consumerConcurrency is how many jobs one process runs at once: twice the
+// decode workers unless set, and never more than the decode pool admits, so
+// that jobs wait for a decode slot instead of being refused.
+func (m *Main) consumerConcurrency(set int) int {
+	pool := m.Pipeline.Pool
+	n := set
+	if n == 0 {
+		n = 2 * pool.Workers()
+	}
+	return max(1, min(n, pool.Workers()+max(m.Config.Pipeline.QueueSize, 0)))
+}
+
+// startConsumer runs the job handler on the queue's deliveries until
+// stopConsumer; concurrency 0 picks the default.
+func (m *Main) startConsumer(concurrency int) {
+	if m.Queue == nil || m.consumer != nil {
+		return
+	}
+	if m.Jobs == nil {
+		m.Jobs = pipeline.NewJobs(m.Pipeline, m.Queue)
+	}
+	n := m.consumerConcurrency(concurrency)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &consumer{cancel: cancel}
+	c.done.Go(func() {
+		for ctx.Err() == nil {
+			if err := m.Queue.Consume(ctx, n, m.Jobs.Handle); err != nil {
+				m.Logger.Error("job consumer stopped, restarting", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	})
+	m.consumer = c
+}
+
+// stopConsumer stops taking jobs and waits for the running ones: they finish
+// or, interrupted, go back to the queue for another worker.
+func (m *Main) stopConsumer() {
+	if m.consumer == nil {
+		return
+	}
+	m.consumer.cancel()
+	m.consumer.done.Wait()
+	m.consumer = nil
+}

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/hotpathtest"
+	hphttp "github.com/hotpath/hotpath/http"
+	"github.com/hotpath/hotpath/nats"
+)
+
+// waitJob polls GET /v1/jobs/{id} until the job has finished.
+func waitJob(t *testing.T, m *Main, key, id string) hphttp.JobJSON {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var j hphttp.JobJSON
+		r := request(t, "GET", m.URL()+"/v1/jobs/"+id, key, nil, nil)
+		r.wantStatus(t, http.StatusOK)
+		r.decode(t, &j)
+		if j.State == hotpath.JobSucceeded || j.State == hotpath.JobFailed {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still %s after 30s", id, j.State)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// waitBatch polls GET /v1/batches/{id} until it is done.
+func waitBatch(t *testing.T, m *Main, key, id string) hphttp.BatchJSON {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var b hphttp.BatchJSON
+		r := request(t, "GET", m.URL()+"/v1/batches/"+id, key, nil, nil)
+		r.wantStatus(t, http.StatusOK)
+		r.decode(t, &b)
+		if b.Done {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batch %s not done after 30s: %+v", id, b.Batch)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// uploadAsync posts one image with ?async=true and returns the answer.
+func uploadAsync(t *testing.T, m *Main, key string, data []byte) hphttp.AcceptedJSON {
+	t.Helper()
+	r := request(t, "POST", m.URL()+"/v1/images?async=true&filename=a.jpg", key, bytes.NewReader(data), map[string]string{"Content-Type": "application/octet-stream"})
+	r.wantStatus(t, http.StatusAccepted)
+	var acc hphttp.AcceptedJSON
+	r.decode(t, &acc)
+	if acc.Job == nil || acc.Image == nil || r.Header.Get("Location") != "/v1/jobs/"+acc.Job.ID {
+		t.Fatalf("async answer = %s (Location %q), want the job and the image", r.body, r.Header.Get("Location"))
+	}
+	return acc
+}
+
+// TestEmbeddedAsyncUpload checks that in the embedded shape serve runs the
+// jobs itself: an async upload gets its variants with no worker process.
+func TestEmbeddedAsyncUpload(t *testing.T) {
+	m, key := newTestServer(t)
+	acc := uploadAsync(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 900, 600))
+	if acc.Image.Status != hotpath.ImageProcessing || acc.Job.State != hotpath.JobQueued {
+		t.Errorf("accepted: image %s, job %s; want processing, queued", acc.Image.Status, acc.Job.State)
+	}
+	j := waitJob(t, m, key, acc.Job.ID)
+	if j.State != hotpath.JobSucceeded || j.Attempts != 1 || j.ImageURL != "/v1/images/"+acc.Image.ID {
+		t.Fatalf("job = %s after %d attempts (%s), image_url %q", j.State, j.Attempts, j.Error, j.ImageURL)
+	}
+	r := request(t, "GET", m.URL()+"/v1/images/"+acc.Image.ID+"/variants/medium", key, nil, nil)
+	r.wantStatus(t, http.StatusOK)
+	if w, h, _ := imageSize(t, r.body); w != 800 || h != 533 {
+		t.Errorf("medium variant = %dx%d, want 800x533", w, h)
+	}
+	var img hphttp.ImageJSON
+	request(t, "GET", m.URL()+"/v1/images/"+acc.Image.ID, key, nil, nil).decode(t, &img)
+	if img.Status != hotpath.ImageReady || len(img.Variants) != 3 {
+		t.Errorf("image = %s with %d variants, want ready with 3", img.Status, len(img.Variants))
+	}
+	// Another tenant sees neither the job nor the image.
+	other := newKey(t, m, "other", hotpath.ScopeRead)
+	request(t, "GET", m.URL()+"/v1/jobs/"+acc.Job.ID, other, nil, nil).wantError(t, http.StatusNotFound, hotpath.ENOTFOUND)
+}
+
+// TestAsyncRefusesBadInput checks that an async upload is probed before it
+// is accepted: a non-image gets its error at once, not a job that fails later.
+func TestAsyncRefusesBadInput(t *testing.T) {
+	m, key := newTestServer(t)
+	r := request(t, "POST", m.URL()+"/v1/images?async=true", key, strings.NewReader("hello, not an image"), nil)
+	if r.StatusCode != http.StatusUnsupportedMediaType && r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("async upload of text: %d %s, want 415 or 422", r.StatusCode, r.body)
+	}
+	page := request(t, "GET", m.URL()+"/v1/images", key, nil, nil)
+	if strings.Contains(string(page.body), `"id"`) {
+		t.Errorf("a refused async upload left an image: %s", page.body)
+	}
+}
+
+// TestAsyncMultipart checks one result per file of an async multipart upload.
+func TestAsyncMultipart(t *testing.T) {
+	m, key := newTestServer(t)
+	files := map[string][]byte{"a.jpg": hotpathtest.Image(t, hotpath.FormatJPEG, 300, 200), "b.txt": []byte("nope"), "c.png": hotpathtest.Image(t, hotpath.FormatPNG, 120, 90)}
+	body, ct := multipartBody(t, files, []string{"a.jpg", "b.txt", "c.png"})
+	r := request(t, "POST", m.URL()+"/v1/images?async=true", key, body, map[string]string{"Content-Type": ct})
+	r.wantStatus(t, http.StatusAccepted)
+	var out hphttp.AcceptedListJSON
+	r.decode(t, &out)
+	if out.Succeeded != 2 || out.Failed != 1 || len(out.Results) != 3 || out.Results[1].Error == nil || out.Results[1].Filename != "b.txt" {
+		t.Fatalf("results = %s, want a.jpg and c.png accepted, b.txt refused", r.body)
+	}
+	for _, res := range []hphttp.AcceptedJSON{out.Results[0], out.Results[2]} {
+		if j := waitJob(t, m, key, res.Job.ID); j.State != hotpath.JobSucceeded {
+			t.Errorf("%s: job %s (%s)", res.Filename, j.State, j.Error)
+		}
+	}
+}
+
+// batchFiles are the files every batch format test sends: three images and
+// one file that is not an image.
+func batchFiles(t *testing.T) ([]string, map[string][]byte) {
+	names := []string{"one.jpg", "two.png", "notes.txt", "three.webp"}
+	return names, map[string][]byte{
+		"one.jpg":    hotpathtest.Image(t, hotpath.FormatJPEG, 320, 240),
+		"two.png":    hotpathtest.Image(t, hotpath.FormatPNG, 64, 64),
+		"notes.txt":  []byte("just text"),
+		"three.webp": hotpathtest.Image(t, hotpath.FormatWebP, 200, 100),
+	}
+}
+
+// tarBody writes files as a tar archive (with a directory entry and a
+// hidden file that must be skipped), gzipped when gz.
+func tarBody(t *testing.T, names []string, files map[string][]byte, gz bool) []byte {
+	var buf bytes.Buffer
+	var zw *gzip.Writer
+	var w io.Writer = &buf
+	if gz {
+		zw = gzip.NewWriter(&buf)
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	tw.WriteHeader(&tar.Header{Name: "dir/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "dir/._one.jpg", Typeflag: tar.TypeReg, Mode: 0o644, Size: 3})
+	tw.Write([]byte("xyz"))
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: "dir/" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(files[n]))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(files[n])
+	}
+	tw.Close()
+	if zw != nil {
+		zw.Close()
+	}
+	return buf.Bytes()
+}
+
+// zipBody writes files as a zip archive.
+func zipBody(t *testing.T, names []string, files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range names {
+		w, err := zw.Create("pics/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(files[n])
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestBatchFormats posts the same files as multipart, tar, tar.gz and zip
+// (with and without a Content-Type) and checks every file is accounted for.
+func TestBatchFormats(t *testing.T) {
+	m, key := newTestServer(t)
+	names, files := batchFiles(t)
+	mp := func() ([]byte, string) {
+		body, ct := multipartBody(t, files, names)
+		var b bytes.Buffer
+		b.ReadFrom(body)
+		return b.Bytes(), ct
+	}
+	mpBody, mpType := mp()
+	tests := []struct {
+		name, contentType string
+		body              []byte
+	}{
+		{"multipart", mpType, mpBody},
+		{"tar", "application/x-tar", tarBody(t, names, files, false)},
+		{"tar sniffed", "application/octet-stream", tarBody(t, names, files, false)},
+		{"tar.gz", "application/gzip", tarBody(t, names, files, true)},
+		{"zip", "application/zip", zipBody(t, names, files)},
+		{"zip sniffed", "", zipBody(t, names, files)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(t, "POST", m.URL()+"/v1/batches", key, bytes.NewReader(tt.body), map[string]string{"Content-Type": tt.contentType})
+			r.wantStatus(t, http.StatusAccepted)
+			var created hphttp.BatchJSON
+			r.decode(t, &created)
+			if created.Total != 4 || r.Header.Get("Location") != "/v1/batches/"+created.ID {
+				t.Fatalf("created batch = %s", r.body)
+			}
+			b := waitBatch(t, m, key, created.ID)
+			if b.Total != 4 || b.Succeeded != 3 || b.Failed != 1 || len(b.Files) != 4 {
+				t.Fatalf("batch = %+v with %d files, want 3 succeeded and 1 failed of 4", *b.Batch, len(b.Files))
+			}
+			var got []string
+			for _, f := range b.Files {
+				got = append(got, fmt.Sprintf("%s:%s", f.Filename, f.State))
+			}
+			want := []string{"one.jpg:succeeded", "two.png:succeeded", "notes.txt:failed", "three.webp:succeeded"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("files = %v, want %v (in arrival order)", got, want)
+			}
+			var res struct {
+				Error struct{ Code string } `json:"error"`
+			}
+			json.Unmarshal(b.Files[2].Result, &res)
+			if res.Error.Code != hotpath.EUNSUPPORTED && res.Error.Code != hotpath.EUNPROCESSABLE {
+				t.Errorf("notes.txt result = %s, want an unsupported error", b.Files[2].Result)
+			}
+		})
+	}
+}
+
+// TestBatchErrors checks refused batches: not an archive, empty, wrong key.
+func TestBatchErrors(t *testing.T) {
+	m, key := newTestServer(t)
+	reader := newKey(t, m, "default", hotpath.ScopeRead)
+	tests := []struct {
+		name, key, contentType string
+		body                   []byte
+		status                 int
+		code                   string
+	}{
+		{"plain text", key, "text/plain", []byte("hello"), http.StatusUnsupportedMediaType, hotpath.EUNSUPPORTED},
+		{"empty tar", key, "application/x-tar", tarBody(t, nil, nil, false), http.StatusBadRequest, hotpath.EINVALID},
+		{"corrupt zip", key, "application/zip", []byte("PK\x03\x04garbage"), http.StatusBadRequest, hotpath.EINVALID},
+		{"read-only key", reader, "application/x-tar", tarBody(t, nil, nil, false), http.StatusForbidden, hotpath.EFORBIDDEN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(t, "POST", m.URL()+"/v1/batches", tt.key, bytes.NewReader(tt.body), map[string]string{"Content-Type": tt.contentType})
+			r.wantError(t, tt.status, tt.code)
+		})
+	}
+	request(t, "GET", m.URL()+"/v1/batches/nope", key, nil, nil).wantError(t, http.StatusNotFound, hotpath.ENOTFOUND)
+}
+
+// TestWorkerProcessesJobs runs serve on an external NATS queue (so serve does
+// not consume) and the worker command in-process: the worker makes the
+// variants, and stops cleanly on cancel.
+func TestWorkerProcessesJobs(t *testing.T) {
+	natsURL := os.Getenv("HOTPATH_TEST_NATS")
+	if natsURL == "" {
+		natsURL = "nats://127.0.0.1:4222"
+	}
+	id := hotpath.NewID()[20:]
+	queue := natsURL + "?stream=WT_" + id + "&subject=wt." + id + "&ack_wait=2s"
+	t.Cleanup(func() { deleteStream(t, natsURL, "WT_"+id, "wt."+id) })
+	cfg := testConfig(t)
+	cfg.Queue = queue
+	m, _ := startMain(t, cfg)
+	key := m.AdminKey
+	acc := uploadAsync(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 400, 300))
+	time.Sleep(300 * time.Millisecond)
+	var j hphttp.JobJSON
+	request(t, "GET", m.URL()+"/v1/jobs/"+acc.Job.ID, key, nil, nil).decode(t, &j)
+	if j.State != hotpath.JobQueued {
+		t.Fatalf("with no worker the job is %s, want queued (serve must not consume an external queue)", j.State)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	stderr := &syncBuffer{}
+	go func() {
+		env := &Env{Stdin: strings.NewReader(""), Stdout: stderr, Stderr: stderr, Getenv: func(string) string { return "" }}
+		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1"})
+	}()
+	if j := waitJob(t, m, key, acc.Job.ID); j.State != hotpath.JobSucceeded {
+		t.Errorf("job after the worker ran: %s (%s)", j.State, j.Error)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("worker exit %d: %s", code, stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("worker did not stop within 20s of cancel")
+	}
+	if !strings.Contains(stderr.String(), "worker consuming jobs") {
+		t.Errorf("worker log lacks its start line: %s", stderr)
+	}
+}
+
+// deleteStream removes a test's stream from the shared NATS server.
+func deleteStream(t *testing.T, url, stream, subject string) {
+	q, err := nats.Open(context.Background(), nats.Config{URL: url, Stream: stream, Subject: subject, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Errorf("delete stream %s: %v", stream, err)
+		return
+	}
+	defer q.Close()
+	if err := q.DeleteStream(context.Background()); err != nil {
+		t.Errorf("delete stream %s: %v", stream, err)
+	}
+}
+
+func TestWorkerUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"embedded queue", []string{"worker", "--data", t.TempDir()}, "needs a nats:// URL"},
+		{"bad concurrency", []string{"worker", "--queue", "nats://127.0.0.1:4222", "--concurrency", "-1"}, "concurrency"},
+		{"positional", []string{"worker", "extra", "--queue", "nats://127.0.0.1:4222"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+			if code := run(context.Background(), env, tt.args); code != 2 || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("exit %d, output %q; want 2 and %q", code, out.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestQueueConfig(t *testing.T) {
+	tests := []struct {
+		raw  string
+		ok   bool
+		want string // fmt of the fields checked
+	}{
+		{"embedded", true, "embedded  0 0s"},
+		{"", true, "embedded  0 0s"},
+		{"embedded?listen=127.0.0.1:4333", true, "embedded 127.0.0.1:4333 0 0s"},
+		{"nats://10.0.0.1:4222?stream=S1&max_deliver=7&ack_wait=45s", true, "nats://10.0.0.1:4222  7 45s"},
+		{"nats://h:4222?bogus=1", false, ""},
+		{"nats://h:4222?ack_wait=soon", false, ""},
+		{"nats://h:4222?stream=a.b", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			c, err := queueConfig(tt.raw, "/data", slog.New(slog.DiscardHandler))
+			if (err == nil) != tt.ok {
+				t.Fatalf("queueConfig(%q) error = %v, want ok=%v", tt.raw, err, tt.ok)
+			}
+			if !tt.ok {
+				return
+			}
+			if got := fmt.Sprintf("%s %s %d %s", c.URL, c.Listen, c.MaxDeliver, c.AckWait); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for raw, want := range map[string]bool{"embedded": true, "embedded?listen=none": true, "": true, "nats://h:4222": false} {
+		if got := embeddedQueue(raw); got != want {
+			t.Errorf("embeddedQueue(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
