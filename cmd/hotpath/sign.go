@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/hotpath/hotpath"
+	hphttp "github.com/hotpath/hotpath/http"
 )
 
 func init() {
@@ -65,4 +67,32 @@ func runSign(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stdout, strings.TrimSuffix(*base, "/")+signer.Path(spec.String(), u.ImageID, u.Format))
 	return nil
+}
+
+// signingKeysFlag reads comma-separated signing keys. It never prints them,
+// so that --help and config dumps do not leak secrets.
+type signingKeysFlag struct{ keys *[]string }
+
+func (f signingKeysFlag) String() string {
+	if f.keys == nil || len(*f.keys) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("(%d keys)", len(*f.keys))
+}
+
+func (f signingKeysFlag) Set(s string) error {
+	*f.keys = hotpath.ParseSigningKeys(s)
+	return nil
+}
+
+// transformFlags adds the transform settings of `hotpath serve` to fs, bound
+// to c; each flag is also read from HOTPATH_<FLAG> (HOTPATH_SIGNING_KEYS,
+// HOTPATH_SIGNING_KEYS_FILE for a secret file) like the other serve flags.
+func transformFlags(fs *flag.FlagSet, c *hphttp.TransformConfig) {
+	fs.Var(signingKeysFlag{&c.SigningKeys}, "signing-keys", "keys verifying /t/ URL signatures, comma-separated; the first signs (rotation: new key first)")
+	fs.BoolVar(&c.AllowUnsigned, "allow-unsigned", c.AllowUnsigned, "accept unsigned /t/unsafe/... transform URLs (development only)")
+	fs.BoolVar(&c.PresetsOnly, "presets-only", c.PresetsOnly, "transform URLs may only name presets (preset:NAME, optionally f:auto)")
+	fs.IntVar(&c.MaxWidth, "transform-max-width", c.MaxWidth, "largest transform output width")
+	fs.IntVar(&c.MaxHeight, "transform-max-height", c.MaxHeight, "largest transform output height")
+	fs.Int64Var(&c.MaxPixels, "transform-max-pixels", c.MaxPixels, "largest transform output in pixels")
 }

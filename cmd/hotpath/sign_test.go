@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/hotpath/hotpath"
+	hphttp "github.com/hotpath/hotpath/http"
 )
 
 // runCommand runs one hotpath command line in-process with env vars and
@@ -92,5 +96,25 @@ func TestSignCanonicalSyntax(t *testing.T) {
 	_, b, _ := runSignCommand(t, nil, "sign", "--key", "first-signing-key-0123", "w:400,f:webp", "0123abcd")
 	if a != b || !strings.Contains(a, "/w:400,f:webp/") {
 		t.Errorf("equivalent options signed as %q and %q, want the same canonical path", a, b)
+	}
+}
+
+func TestTransformFlags(t *testing.T) {
+	c := hphttp.DefaultTransformConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	transformFlags(fs, &c)
+	err := fs.Parse([]string{"--signing-keys", " new-signing-key-0123, old-signing-key-4567 ", "--presets-only", "--transform-max-width", "2000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"new-signing-key-0123", "old-signing-key-4567"}; !reflect.DeepEqual(c.SigningKeys, want) {
+		t.Errorf("SigningKeys = %q, want %q", c.SigningKeys, want)
+	}
+	if !c.PresetsOnly || c.AllowUnsigned || c.MaxWidth != 2000 {
+		t.Errorf("config = %+v, want presets only, signed, max width 2000", c)
+	}
+	if got := fs.Lookup("signing-keys").Value.String(); strings.Contains(got, "signing-key") {
+		t.Errorf("the flag prints its keys: %q", got)
 	}
 }
