@@ -37,4 +37,8 @@ class BuildWithGo(build_py):
         super().run()
 
 
-setup(cmdclass={"build_py": BuildWithGo})
+_here = Path(__file__).resolve().parent
+# In the repository, setuptools' scratch files go under the ignored build/.
+_options = {"build": {"build_base": str(_here.parent / "build" / "python-setuptools")}} if (_here.parent / "go.mod").is_file() else {}
+
+setup(cmdclass={"build_py": BuildWithGo}, options=_options)

@@ -187,7 +187,7 @@ class Batch:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Batch":
-        """Build a Batch from the API's JSON object (``{"batch": {...}, "jobs": [...]}`` or flat)."""
+        """Build a Batch from the API's JSON object: the batch's counts and ``files``, one job per file."""
         b = d.get("batch", d)
         return cls(
             id=b.get("id", ""),
@@ -196,7 +196,7 @@ class Batch:
             running=b.get("running", 0),
             succeeded=b.get("succeeded", 0),
             failed=b.get("failed", 0),
-            jobs=[Job.from_json(j) for j in d.get("jobs") or b.get("jobs") or []],
+            jobs=[Job.from_json(j) for j in d.get("files") or d.get("jobs") or []],
             raw=d,
         )
 

@@ -132,3 +132,46 @@ def test_transform_options_canonical_order():
     assert hotpath.transform_options(bg=(255, 0, 0), anim=True) == "bg:ff0000,anim:1"
     with pytest.raises(hotpath.InvalidError):
         hotpath.transform_options(blur=3)
+
+
+def wait_for(fn, what: str, seconds: float = 60):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = fn()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def needs_queue(fn, *args, **kw):
+    """Call fn; skip, saying why, when the server was built without a job queue."""
+    try:
+        return fn(*args, **kw)
+    except hotpath.UnavailableError as e:
+        if "job queue" in e.message:
+            pytest.skip(f"this hotpath serve has no job queue wired yet: {e.message}")
+        raise
+
+
+def test_async_upload_then_job_status(client, jpeg):
+    job = needs_queue(client.upload, jpeg, async_=True)
+    assert isinstance(job, hotpath.Job) and job.id and job.image_id
+    done = wait_for(lambda: (j := client.job(job.id)).state in ("succeeded", "failed") and j, "the job")
+    assert done.state == "succeeded", done.raw
+    assert max(size_of(client.variant(job.image_id, "thumb"))) == 200
+
+
+def test_batch_upload_and_status(client, jpeg):
+    batch = needs_queue(client.upload_batch, [jpeg, make_jpeg(320, 240), b"not an image"])
+    assert batch.id and batch.total == 3
+    final = wait_for(lambda: (b := client.batch(batch.id)).done and b, "the batch")
+    assert (final.succeeded, final.failed) == (2, 1), final.raw
+    assert len(final.jobs) == 3 and [j.state for j in final.jobs].count("succeeded") == 2
+
+
+def test_missing_job_is_not_found(client):
+    with pytest.raises(hotpath.NotFoundError):
+        client.job("0123456789abcdef0123456789abcdef")
