@@ -339,6 +339,13 @@ func testMetaImageRoundTrip(t *testing.T, s hotpath.MetadataStore) {
 	if _, err := s.GetImage(ctx, a.ID, "missing"); !hotpath.IsNotFound(err) {
 		t.Errorf("GetImage(missing): %v, want ENOTFOUND", err)
 	}
+	// Tenant "" finds an image of any tenant: transform URLs carry no tenant.
+	if got, err := s.GetImage(ctx, "", img.ID); err != nil || got.TenantID != a.ID || len(got.Variants) != len(img.Variants) {
+		t.Errorf("GetImage(any tenant) = %+v, %v; want the image of tenant %s with its variants", got, err, a.ID)
+	}
+	if _, err := s.GetImage(ctx, "", "missing"); !hotpath.IsNotFound(err) {
+		t.Errorf("GetImage(any tenant, missing): %v, want ENOTFOUND", err)
+	}
 
 	bare := NewImage(a.ID)
 	if err := s.CreateImage(ctx, bare); err != nil {

