@@ -11,6 +11,7 @@ import (
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/disk"
 	"github.com/hotpath/hotpath/inmem"
+	"github.com/hotpath/hotpath/postgres"
 	"github.com/hotpath/hotpath/redis"
 	"github.com/hotpath/hotpath/s3"
 	"github.com/hotpath/hotpath/sqlite"
@@ -52,8 +53,10 @@ func openMetadataStore(ctx context.Context, raw string) (hotpath.MetadataStore, 
 			return nil, fmt.Errorf("create the database's directory: %w", err)
 		}
 		return sqlite.Open(ctx, rest)
+	case "postgres", "postgresql":
+		return postgres.Open(ctx, raw)
 	}
-	return nil, Usagef("--db %q: unknown kind %q; use sqlite://FILE", raw, scheme)
+	return nil, Usagef("--db %q: unknown kind %q; use sqlite://FILE or postgres://USER@HOST/DB", raw, scheme)
 }
 
 // openCache opens the cache named by --cache. nil means no cache: every
