@@ -92,3 +92,44 @@ func TestAtomicLeavesNoTempFiles(t *testing.T) {
 		t.Errorf("root after deletes: %v, want kept", err)
 	}
 }
+
+// FuzzKeys checks, for any key, that the store either refuses it with
+// EINVALID or stores it as a file under root that reads back under the same key.
+func FuzzKeys(f *testing.F) {
+	for _, seed := range []string{"a", "a/b", "../x", "/abs", "a/../../b", "", "a//b", ".", "..", "a/./b",
+		".tmp-x", "a/.tmp-1", "a\\..\\b", "\x00", "t/i/v/t:w=1", strings.Repeat("x", 300)} {
+		f.Add(seed)
+	}
+	root := f.TempDir()
+	s, err := disk.Open(filepath.Join(root, "store"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, key string) {
+		err := s.Put(ctx, key, strings.NewReader("v"), 1, "text/plain")
+		if err != nil {
+			if code := hotpath.ErrorCode(err); code != hotpath.EINVALID && code != hotpath.ECONFLICT {
+				t.Fatalf("Put(%q) = %v, want success, EINVALID or ECONFLICT", key, err)
+			}
+			return
+		}
+		defer s.Delete(ctx, key)
+		p := filepath.Join(s.Root(), filepath.FromSlash(key))
+		if rel, err := filepath.Rel(s.Root(), p); err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			t.Fatalf("Put(%q) accepted a key whose path %s is not under the root", key, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("Put(%q) succeeded but %s is missing: %v", key, p, err)
+		}
+		b, err := s.Open(ctx, key)
+		if err != nil {
+			t.Fatalf("Open(%q) after Put: %v", key, err)
+		}
+		info := b.Info()
+		b.Close()
+		if info.Key != key || info.Size != 1 {
+			t.Fatalf("Open(%q).Info() = %+v", key, info)
+		}
+	})
+}
