@@ -202,6 +202,14 @@ func (e *Engine) render(ctx context.Context, s *source, opts []hotpath.Transform
 		animated = animated || p.animated
 	}
 	masterScale = math.Min(masterScale, 1)
+	if animated {
+		// Every kept frame stays in memory at output size: bound them all.
+		w, h := float64(s.info.Width)*masterScale, float64(s.info.Height)*masterScale
+		if total := int64(w*h) * int64(s.info.Frames); total > e.cfg.Limits.MaxPixels {
+			return nil, hotpath.Errorf(hotpath.ETOOLARGE, "animation of %d frames of %.0fx%.0f is above the limit of %d pixels in all",
+				s.info.Frames, w, h, e.cfg.Limits.MaxPixels)
+		}
+	}
 	master, err := e.decode(s, masterScale, animated, full)
 	if err != nil {
 		return nil, err

@@ -239,6 +239,7 @@ func TestLimits(t *testing.T) {
 		{"bytes", hotpath.Limits{MaxBytes: 100}, jpg, hotpath.TransformOptions{}},
 		{"pixels", hotpath.Limits{MaxPixels: 64*48 - 1}, jpg, hotpath.TransformOptions{}},
 		{"frames", hotpath.Limits{MaxFrames: 4}, hotpathtest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{}},
+		{"animation-in-all", hotpath.Limits{MaxPixels: 16 * 16 * 4}, hotpathtest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{Format: hotpath.FormatWebP, Animated: true}},
 		{"png-claiming-100000x100000", hotpath.Limits{}, hotpathtest.PNGHeader(100000, 100000), hotpath.TransformOptions{Width: 10}},
 		{"asked-width", hotpath.Limits{MaxOutputSide: 100}, jpg, hotpath.TransformOptions{Width: 101}},
 		{"asked-height", hotpath.Limits{}, jpg, hotpath.TransformOptions{Height: 8193, Fit: hotpath.FitForce, Width: 10}},
@@ -261,6 +262,12 @@ func TestLimits(t *testing.T) {
 		wantCode(t, err, hotpath.ETOOLARGE)
 		if info.Width != 100000 || info.Height != 100000 {
 			t.Errorf("info = %+v, want 100000x100000", info)
+		}
+	})
+	t.Run("one-frame-of-a-big-animation", func(t *testing.T) {
+		e := newEngine(t, hotpath.Limits{MaxPixels: 16 * 16 * 4})
+		if _, err := e.Transform(context.Background(), hotpathtest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{Format: hotpath.FormatWebP}); err != nil {
+			t.Errorf("first frame only: %v", err)
 		}
 	})
 	t.Run("derived-size-capped", func(t *testing.T) {
@@ -411,6 +418,8 @@ func TestConcurrentUse(t *testing.T) {
 		srcs[f] = hotpathtest.Image(t, f, 300, 200)
 	}
 	bad := srcs[hotpath.FormatJPEG][:500]
+	photo := hotpathtest.WriteImage(t, "photo.jpg", hotpathtest.Image(t, hotpath.FormatJPEG, 1000, 750))
+	presets := []hotpath.TransformOptions{{Width: 64, Format: hotpath.FormatJPEG}, {Width: 320, Format: hotpath.FormatWebP}}
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	for g := range 16 {
@@ -427,6 +436,9 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- fmt.Errorf("%s to %s: %w", f, out, err)
 				case r.Width != w || r.Height != w:
 					errs <- fmt.Errorf("%s to %s: got %dx%d, want %dx%d", f, out, r.Width, r.Height, w, w)
+				}
+				if rs, err := e.Renditions(context.Background(), photo, presets); err != nil || rs[0].Width != 64 || rs[1].Width != 320 {
+					errs <- fmt.Errorf("renditions: %v", err)
 				}
 				if _, err := e.Transform(context.Background(), bad, hotpath.TransformOptions{Width: 10}); hotpath.ErrorCode(err) != hotpath.EUNPROCESSABLE {
 					errs <- fmt.Errorf("truncated input: error %v, want unprocessable", err)
