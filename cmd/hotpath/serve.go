@@ -235,7 +235,12 @@ func ensureTenant(ctx context.Context, meta hotpath.MetadataStore, id string) (*
 		return t, err
 	}
 	t = &hotpath.Tenant{ID: id, Name: id, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
-	return t, meta.CreateTenant(ctx, t)
+	if err := meta.CreateTenant(ctx, t); hotpath.ErrorCode(err) == hotpath.ECONFLICT {
+		return meta.GetTenant(ctx, id) // another process made it meanwhile
+	} else if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // redactURL hides the password of a backend URL for logs.
