@@ -815,3 +815,22 @@ func testMetaConcurrentWrites(t *testing.T, s hotpath.MetadataStore) {
 		t.Errorf("after concurrent writes: %d images, %v; want %d", len(page.Images), err, writers*each)
 	}
 }
+
+// BenchmarkCreateImage measures CreateImage of images with three variants
+// from 4×GOMAXPROCS goroutines on s, as a busy upload pipeline calls it.
+func BenchmarkCreateImage(b *testing.B, s hotpath.MetadataStore) {
+	b.Helper()
+	tn := &hotpath.Tenant{Name: "bench"}
+	if err := s.CreateTenant(context.Background(), tn); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := s.CreateImage(context.Background(), NewImage(tn.ID, "thumb", "medium", "large")); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}

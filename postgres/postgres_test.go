@@ -91,3 +91,14 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Errorf("Open of a malformed URL: code %q, want %q", got, hotpath.EINVALID)
 	}
 }
+
+// BenchmarkCreateImage records images with three variants from concurrent
+// goroutines, as a busy upload pipeline does.
+func BenchmarkCreateImage(b *testing.B) {
+	s, err := postgres.Open(context.Background(), hotpathtest.PostgresDSN(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	hotpathtest.BenchmarkCreateImage(b, s)
+}

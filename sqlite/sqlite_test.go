@@ -95,3 +95,14 @@ func TestOpenRejectsNonPaths(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCreateImage records images with three variants from concurrent
+// goroutines, as a busy upload pipeline does.
+func BenchmarkCreateImage(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hotpath.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	hotpathtest.BenchmarkCreateImage(b, s)
+}
