@@ -7,12 +7,14 @@
 # each level so that every peak RSS (all its processes summed) is that level's.
 #
 # Usage: bench/images/run.sh            (from the repository root)
-# Env:   LEVELS="1 8 64"  PHOTOS=8  UPLOADS_PER_CLIENT=4 (minimum 8 uploads per level)
+# Env:   LEVELS="1 8 64"  SERVERS="baseline hotpath"  PHOTOS=8
+#        UPLOADS_PER_CLIENT=2 MIN_UPLOADS=8 (uploads per level: the larger)
 #        BASELINE_DIR_APP=/work/shared/baselines/fastapi_images  PY=/usr/bin/python3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LEVELS=${LEVELS:-"1 8 64"}
+SERVERS=${SERVERS:-"baseline hotpath"}
 PHOTOS=${PHOTOS:-8}
 UPLOADS_PER_CLIENT=${UPLOADS_PER_CLIENT:-2}
 MIN_UPLOADS=${MIN_UPLOADS:-8}
@@ -67,14 +69,18 @@ RESULTS="$WORK/results.jsonl"
 for c in $LEVELS; do
   n=$(( c * UPLOADS_PER_CLIENT )); [ "$n" -lt "$MIN_UPLOADS" ] && n=$MIN_UPLOADS
   echo "level $c: $n uploads each" >&2
-  start_baseline
-  "$WORK/loadgen" -name baseline -url "http://127.0.0.1:$BL_PORT/images" -header "x-api-key: benchkey" \
-    -dir "$PHOTO_DIR" -c "$c" -n "$n" -pid "$SERVER_PID" | tee -a "$RESULTS" >&2
-  stop_server
-  start_hotpath
-  "$WORK/loadgen" -name hotpath -url "http://127.0.0.1:$HP_PORT/v1/images" -header "Authorization: Bearer $HP_KEY" \
-    -dir "$PHOTO_DIR" -c "$c" -n "$n" -pid "$SERVER_PID" | tee -a "$RESULTS" >&2
-  stop_server
+  for server in $SERVERS; do
+    if [ "$server" = baseline ]; then
+      start_baseline
+      url="http://127.0.0.1:$BL_PORT/images"; header="x-api-key: benchkey"
+    else
+      start_hotpath
+      url="http://127.0.0.1:$HP_PORT/v1/images"; header="Authorization: Bearer $HP_KEY"
+    fi
+    "$WORK/loadgen" -name "$server" -url "$url" -header "$header" -dir "$PHOTO_DIR" -c "$c" -n "$n" -pid "$SERVER_PID" \
+      | tee -a "$RESULTS" >&2
+    stop_server
+  done
 done
 
 python3 - "$RESULTS" <<'PY'
