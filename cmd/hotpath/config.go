@@ -164,6 +164,7 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.Pipeline.Limits.MaxOutputSide, "max-output-side", c.Pipeline.Limits.MaxOutputSide, "largest output width or height")
 	fs.IntVar(&c.HTTP.MaxFilesPerRequest, "max-files", c.HTTP.MaxFilesPerRequest, "most files in one multipart upload")
 	fs.StringVar(&c.Pipeline.TempDir, "temp-dir", c.Pipeline.TempDir, "directory for uploads in progress (default the system's)")
+	transformFlags(fs, &c.HTTP.Transforms)
 }
 
 // envName is the environment variable of a flag: --max-bytes is HOTPATH_MAX_BYTES.

@@ -157,7 +157,7 @@ func (m *Main) open(ctx context.Context) error {
 	if m.Pipeline, err = pipeline.New(m.Config.Pipeline, m.Blobs, m.Meta, m.Engine, m.Logger); err != nil {
 		return err
 	}
-	if m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory}); err != nil {
+	if m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory, Cache: m.Cache}); err != nil {
 		return err
 	}
 	if m.Queue != nil {
