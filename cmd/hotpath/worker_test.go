@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/e2e"
 	"github.com/hotpath/hotpath/hotpathtest"
 	hphttp "github.com/hotpath/hotpath/http"
-	"github.com/hotpath/hotpath/nats"
 )
 
 // waitJob polls GET /v1/jobs/{id} until the job has finished.
@@ -276,7 +276,11 @@ func TestWorkerProcessesJobs(t *testing.T) {
 	}
 	id := hotpath.NewID()[20:]
 	queue := natsURL + "?stream=WT_" + id + "&subject=wt." + id + "&ack_wait=2s"
-	t.Cleanup(func() { deleteStream(t, natsURL, "WT_"+id, "wt."+id) })
+	t.Cleanup(func() {
+		if err := e2e.DeleteStream(natsURL, "WT_"+id, "wt."+id); err != nil {
+			t.Error(err)
+		}
+	})
 	cfg := testConfig(t)
 	cfg.Queue = queue
 	m, _ := startMain(t, cfg)
@@ -310,19 +314,6 @@ func TestWorkerProcessesJobs(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "worker consuming jobs") {
 		t.Errorf("worker log lacks its start line: %s", stderr)
-	}
-}
-
-// deleteStream removes a test's stream from the shared NATS server.
-func deleteStream(t *testing.T, url, stream, subject string) {
-	q, err := nats.Open(context.Background(), nats.Config{URL: url, Stream: stream, Subject: subject, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Errorf("delete stream %s: %v", stream, err)
-		return
-	}
-	defer q.Close()
-	if err := q.DeleteStream(context.Background()); err != nil {
-		t.Errorf("delete stream %s: %v", stream, err)
 	}
 }
 
