@@ -1,0 +1,83 @@
+package uniq
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+)
+
+// FuzzChunked checks the parallel chunked parser, over both the mapped and
+// the streamed input, against the plain sequential reference: same distinct
+// counts, rows and skipped rows, and an error exactly when the reference
+// fails.
+func FuzzChunked(f *testing.F) {
+	f.Add([]byte("a,b\n1,x\n2,\"y\nz\"\n"), uint8(1), uint8(2), uint8(1))
+	f.Add([]byte("a,b\r\n\"1\"\"\",x\r\n\n2,\"\"\r\n"), uint8(3), uint8(3), uint8(2))
+	f.Add([]byte("x\ry\r\n  x\n\xff\n"), uint8(2), uint8(2), uint8(0))
+	f.Add([]byte(genCSV(40, 20, 5)), uint8(7), uint8(4), uint8(3))
+	f.Add([]byte("a,b\n1,x\"y\"\n\"2\n,z\n"), uint8(5), uint8(2), uint8(5))
+	f.Fuzz(func(t *testing.T, data []byte, chunk, workers, mode uint8) {
+		in := string(data)
+		opts := Options{ChunkSize: int(chunk%64) + 1, Workers: int(workers%4) + 1, TempDir: t.TempDir()}
+		switch mode % 6 {
+		case 1:
+			opts.Columns = []string{"1", "2"}
+		case 2:
+			opts.Records = true
+		case 3:
+			opts.Columns, opts.Lenient = []string{"2"}, true
+		case 4:
+			opts.Records, opts.Columns, opts.Lenient, opts.Trim = true, []string{"1"}, true, true
+		case 5:
+			opts.Columns, opts.Lenient, opts.NoHeader, opts.MemoryLimit = []string{"1"}, true, true, 1
+		}
+		var want []int64
+		var rows, skipped int64
+		failed := false
+		if mode%6 == 0 {
+			n, r := refLines(in)
+			want, rows = []int64{n}, r
+		} else {
+			ref := refCSV(in, opts)
+			want, rows, skipped, failed = ref.distinct, ref.rows, ref.skipped, ref.err
+		}
+		for _, streamed := range []bool{false, true} {
+			var res *Result
+			var err error
+			if streamed {
+				res, err = CountReader(context.Background(), bytes.NewReader(data), opts)
+			} else {
+				res, err = countMappedBytes(data, opts)
+			}
+			if failed {
+				if err == nil {
+					t.Fatalf("streamed=%v: no error, the reference fails", streamed)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("streamed=%v: %v; reference %v", streamed, err, want)
+			}
+			if got := distincts(res); fmt.Sprint(got) != fmt.Sprint(want) || res.Rows != rows || res.Skipped != skipped {
+				t.Fatalf("streamed=%v: got %v rows %d skipped %d, reference %v rows %d skipped %d",
+					streamed, got, res.Rows, res.Skipped, want, rows, skipped)
+			}
+		}
+	})
+}
+
+// countMappedBytes runs the mapped-file path on data without a file.
+func countMappedBytes(data []byte, opts Options) (*Result, error) {
+	e, err := newEngine(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer e.removeSpills()
+	defer e.setCfg.slab.close()
+	if err := e.countMapped(context.Background(), data); err != nil {
+		e.freeWorkers()
+		return nil, err
+	}
+	return e.result(context.Background())
+}

@@ -1,0 +1,394 @@
+package uniq
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/hotpath/hotpath"
+	"github.com/zeebo/xxh3"
+)
+
+// chunk is a run of whole records (or whole lines) for one worker to scan.
+type chunk struct {
+	data   []byte
+	lineOf func(pos int) int64 // the 1-based input line of data[pos], for errors
+	buf    []byte              // the buffer to recycle after the scan, if any
+	start  int                 // offset of data in a mapped file
+}
+
+// worker scans chunks into its own sets (or sketches); the engine merges the
+// workers' results per partition at the end.
+type worker struct {
+	e       *engine
+	sets    []*set  // per target; nil with Approx
+	batches []batch // per target: values hashed, not yet inserted
+	held    []byte  // copies of batched values that were not in the chunk
+	hlls    []*hll  // per target with Approx
+	fields  [][]byte
+	scratch []byte
+	canon   []byte
+	rows    int64
+	skipped int64
+}
+
+func newWorker(e *engine) *worker {
+	w := &worker{e: e}
+	for range e.names {
+		if e.opts.Approx {
+			w.hlls = append(w.hlls, newHLL(e.precision))
+		} else {
+			w.sets = append(w.sets, newSet(&e.setCfg))
+		}
+	}
+	w.batches = make([]batch, len(w.sets))
+	return w
+}
+
+// add counts value v, which stays valid until the chunk is done, for target t.
+func (w *worker) add(t int, v []byte) {
+	h := xxh3.Hash(v)
+	if w.hlls != nil {
+		w.hlls[t].add(h)
+		return
+	}
+	b := &w.batches[t]
+	b.h[b.n], b.v[b.n] = h, v
+	if b.n++; b.n == batchSize {
+		w.sets[t].insertBatch(b)
+	}
+}
+
+// addCopy counts value v, which the caller reuses, for target t.
+func (w *worker) addCopy(t int, v []byte) {
+	if w.hlls != nil {
+		w.add(t, v)
+		return
+	}
+	n := len(w.held)
+	w.held = append(w.held, v...)
+	w.add(t, w.held[n:])
+}
+
+// flush inserts the batched values.
+func (w *worker) flush() {
+	for t := range w.batches {
+		if w.batches[t].n > 0 {
+			w.sets[t].insertBatch(&w.batches[t])
+		}
+	}
+	w.held = w.held[:0]
+}
+
+// scan counts one chunk.
+func (w *worker) scan(c *chunk) error {
+	defer w.flush()
+	if w.e.lines {
+		w.scanLines(c.data)
+		return nil
+	}
+	return w.scanCSV(c)
+}
+
+// scanLines counts the lines of data as Python's text mode reads them
+// (universal newlines: "\n", "\r\n" and a lone "\r" all end a line), each
+// stripped of surrounding whitespace.
+func (w *worker) scanLines(data []byte) {
+	var rows int64
+	nextCR := -1 // data[:nextCR] holds no '\r'; found lazily, as '\r' is rare
+	for pos := 0; pos < len(data); {
+		end := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			end = pos + i
+		}
+		if nextCR < pos {
+			if k := bytes.IndexByte(data[pos:], '\r'); k >= 0 {
+				nextCR = pos + k
+			} else {
+				nextCR = len(data)
+			}
+		}
+		if end <= nextCR {
+			w.add(0, pyStrip(data[pos:end]))
+			rows++
+		} else {
+			line := data[pos:end]
+			for {
+				j := bytes.IndexByte(line, '\r')
+				if j < 0 {
+					w.add(0, pyStrip(line))
+					rows++
+					break
+				}
+				w.add(0, pyStrip(line[:j]))
+				rows++
+				line = line[j+1:]
+				if len(line) == 0 { // "\r\n", or "\r" at the end
+					break
+				}
+			}
+		}
+		pos = end + 1
+	}
+	w.rows += rows
+}
+
+// scanCSV counts the records of data. Records without a quote take the fast
+// path: they end at the next newline and split at each delimiter.
+func (w *worker) scanCSV(c *chunk) error {
+	data := c.data
+	nextQuote := -1 // data[:nextQuote] holds no quote; found lazily, as quotes are rare
+	for pos := 0; pos < len(data); {
+		end := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			end = pos + i
+		}
+		if nextQuote < pos {
+			if k := bytes.IndexByte(data[pos:], '"'); k >= 0 {
+				nextQuote = pos + k
+			} else {
+				nextQuote = len(data)
+			}
+		}
+		if end <= nextQuote {
+			if rec := trimCR(data[pos:end]); len(rec) > 0 {
+				if err := w.plainRecord(c, pos, rec); err != nil {
+					return err
+				}
+			}
+			pos = end + 1
+			continue
+		}
+		end, open := recordEnd(data, pos)
+		if end < 0 {
+			if open {
+				w.rows++
+				return w.bad(c, pos, "unterminated quote")
+			}
+			end = len(data)
+		}
+		if err := w.quotedRecord(c, pos, trimCR(data[pos:end])); err != nil {
+			return err
+		}
+		pos = end + 1
+	}
+	return nil
+}
+
+// plainRecord counts a record that holds no quote.
+func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
+	e := w.e
+	if e.records && e.opts.Trim {
+		return w.quotedRecord(c, pos, rec)
+	}
+	w.rows++
+	if len(e.cols) > 0 {
+		fields, r := w.fields[:0], rec
+		for len(fields) <= e.maxField {
+			k := bytes.IndexByte(r, e.delim)
+			if k < 0 {
+				fields = append(fields, r)
+				break
+			}
+			fields = append(fields, r[:k])
+			r = r[k+1:]
+		}
+		w.fields = fields
+		if len(fields) <= e.maxField {
+			return w.short(c, pos, len(fields))
+		}
+	}
+	t := 0
+	if e.records {
+		w.add(0, rec)
+		t = 1
+	}
+	for i, f := range e.cols {
+		v := w.fields[f]
+		if e.opts.Trim {
+			v = pyStrip(v)
+		}
+		w.add(t+i, v)
+	}
+	return nil
+}
+
+// quotedRecord counts a record that needs the full RFC 4180 parser.
+func (w *worker) quotedRecord(c *chunk, pos int, rec []byte) error {
+	e := w.e
+	w.rows++
+	fields, scratch, msg := parseRecord(rec, e.delim, w.fields[:0], w.scratch)
+	w.fields, w.scratch = fields, scratch
+	if msg != "" {
+		return w.bad(c, pos, msg)
+	}
+	if len(e.cols) > 0 && len(fields) <= e.maxField {
+		return w.short(c, pos, len(fields))
+	}
+	t := 0
+	if e.records {
+		w.canon = appendCanonical(w.canon[:0], fields, e.delim, e.opts.Trim)
+		w.addCopy(0, w.canon)
+		t = 1
+	}
+	for i, f := range e.cols {
+		v := fields[f]
+		if e.opts.Trim {
+			v = pyStrip(v)
+		}
+		w.addCopy(t+i, v) // may point into scratch
+	}
+	return nil
+}
+
+func (w *worker) short(c *chunk, pos int, n int) error {
+	e := w.e
+	for i, f := range e.cols {
+		if f >= n {
+			return w.bad(c, pos, fmt.Sprintf("row has %d fields, column %s is field %d", n, e.names[len(e.names)-len(e.cols)+i], f+1))
+		}
+	}
+	return w.bad(c, pos, "row too short")
+}
+
+// bad reports a malformed row, or counts it as skipped in lenient mode.
+func (w *worker) bad(c *chunk, pos int, msg string) error {
+	if w.e.opts.Lenient {
+		w.skipped++
+		return nil
+	}
+	return hotpath.Errorf(hotpath.EINVALID, "line %d: %s", c.lineOf(pos), msg)
+}
+
+func trimCR(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
+}
+
+// recordEnd finds the newline that ends the record starting at pos: the
+// first one after an even number of quotes. It returns -1 when data ends
+// first, with open telling whether a quote was left open.
+func recordEnd(data []byte, pos int) (end int, open bool) {
+	return recordEndFrom(data, pos, false)
+}
+
+// recordEndFrom is recordEnd from a position inside quotes when open is true.
+func recordEndFrom(data []byte, pos int, open bool) (int, bool) {
+	for {
+		if open {
+			q := bytes.IndexByte(data[pos:], '"')
+			if q < 0 {
+				return -1, true
+			}
+			pos += q + 1
+			open = false
+			continue
+		}
+		rest := data[pos:]
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			nl = len(rest)
+		}
+		q := bytes.IndexByte(rest[:nl], '"')
+		if q < 0 {
+			if nl == len(rest) {
+				return -1, false
+			}
+			return pos + nl, false
+		}
+		pos += q + 1
+		open = true
+	}
+}
+
+// parseRecord splits one record (its line terminator removed) into fields
+// as RFC 4180 reads them: a quoted field may hold delimiters, newlines and
+// doubled quotes. Unescaped values are written to scratch, sized up front
+// so that earlier fields stay valid. msg describes the first quoting error.
+func parseRecord(rec []byte, delim byte, fields [][]byte, scratch []byte) ([][]byte, []byte, string) {
+	if cap(scratch) < len(rec) {
+		scratch = make([]byte, 0, len(rec))
+	}
+	scratch = scratch[:0]
+	pos := 0
+	for {
+		if pos < len(rec) && rec[pos] == '"' {
+			j, escaped := pos+1, false
+			for {
+				k := bytes.IndexByte(rec[j:], '"')
+				if k < 0 {
+					return fields, scratch, "unterminated quote"
+				}
+				j += k
+				if j+1 < len(rec) && rec[j+1] == '"' {
+					escaped = true
+					j += 2
+					continue
+				}
+				break
+			}
+			v := rec[pos+1 : j]
+			if escaped {
+				s0 := len(scratch)
+				for i := 0; i < len(v); i++ {
+					scratch = append(scratch, v[i])
+					if v[i] == '"' {
+						i++
+					}
+				}
+				v = scratch[s0:]
+			}
+			fields = append(fields, v)
+			pos = j + 1
+			if pos == len(rec) {
+				return fields, scratch, ""
+			}
+			if rec[pos] != delim {
+				return fields, scratch, "extraneous character after a closing quote"
+			}
+			pos++
+			continue
+		}
+		v := rec[pos:]
+		k := bytes.IndexByte(v, delim)
+		if k >= 0 {
+			v = v[:k]
+		}
+		if bytes.IndexByte(v, '"') >= 0 {
+			return fields, scratch, "bare quote in an unquoted field"
+		}
+		fields = append(fields, v)
+		if k < 0 {
+			return fields, scratch, ""
+		}
+		pos += k + 1
+	}
+}
+
+// appendCanonical writes fields as one CSV record quoted only where needed,
+// so that records with equal fields get equal bytes however they were
+// quoted. A record without quotes is its own canonical form.
+func appendCanonical(dst []byte, fields [][]byte, delim byte, trim bool) []byte {
+	for i, f := range fields {
+		if trim {
+			f = pyStrip(f)
+		}
+		if i > 0 {
+			dst = append(dst, delim)
+		}
+		if bytes.IndexByte(f, delim) < 0 && bytes.IndexByte(f, '"') < 0 && bytes.IndexByte(f, '\n') < 0 {
+			dst = append(dst, f...)
+			continue
+		}
+		dst = append(dst, '"')
+		for _, b := range f {
+			if b == '"' {
+				dst = append(dst, '"')
+			}
+			dst = append(dst, b)
+		}
+		dst = append(dst, '"')
+	}
+	return dst
+}

@@ -1,0 +1,442 @@
+// Package uniq counts the distinct values of large CSV or text inputs
+// exactly, on every core, in bounded memory.
+//
+// The input is cut into one chunk per core at a time (a memory-mapped file,
+// or large reads from a stream); a quote-parity pass finds where records
+// start inside a chunk so that quoted newlines are never mistaken for record
+// ends. Each worker hashes values with xxh3 into its own hash-partitioned
+// open-addressing sets whose values live in arenas, with a full comparison
+// on a hash match. At the end the workers' sets merge one partition at a
+// time, by their stored hashes, without rehashing. When the sets outgrow the
+// memory budget they spill to hash-partitioned runs in a temp directory and
+// the partitions are counted one by one from there, still exactly.
+package uniq
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hotpath/hotpath"
+)
+
+// Options says what to count and how.
+type Options struct {
+	// Columns are column names or 1-based indexes; each is counted on its
+	// own, all in one pass. Empty (and Records false): distinct lines,
+	// stripped of surrounding whitespace, as Python's "for line in open(f)"
+	// reads them.
+	Columns []string
+	// Records counts distinct whole records (parsed, so quoting does not matter).
+	Records bool
+	// NoHeader says the first record is data; columns are then indexes only.
+	NoHeader bool
+	// Delimiter separates fields; 0 means ','.
+	Delimiter byte
+	// Trim strips surrounding whitespace from every field.
+	Trim bool
+	// Top asks for the Top most frequent values of each column with their counts.
+	Top int
+	// Approx estimates with HyperLogLog in fixed memory instead of counting exactly.
+	Approx bool
+	// Precision is the HyperLogLog precision, 4..18; 0 means DefaultPrecision.
+	Precision uint8
+	// MemoryLimit bounds the bytes of the exact sets; past it they spill to
+	// TempDir. 0 means half of the machine's RAM.
+	MemoryLimit int64
+	// TempDir holds spill runs; "" means os.TempDir().
+	TempDir string
+	// Lenient skips malformed rows (counted in Result.Skipped) instead of failing.
+	Lenient bool
+	// Workers is the number of goroutines scanning; 0 means GOMAXPROCS.
+	Workers int
+	// ChunkSize is the bytes of input a worker takes at a time; 0 means 8 MiB.
+	// Tests force tiny chunks to put record boundaries everywhere.
+	ChunkSize int
+	// Progress, if set, is called (never concurrently) with the bytes done
+	// and the total (-1 when unknown).
+	Progress func(done, total int64)
+}
+
+// Result is the outcome of a count.
+type Result struct {
+	Columns []ColumnResult `json:"columns"`
+	Rows    int64          `json:"rows"`
+	Bytes   int64          `json:"bytes"`
+	Seconds float64        `json:"seconds"`
+	Skipped int64          `json:"skipped,omitempty"`
+}
+
+// ColumnResult is the count of one column (or "lines", or "records").
+type ColumnResult struct {
+	Name     string       `json:"name"`
+	Distinct int64        `json:"distinct"`
+	Approx   bool         `json:"approx,omitempty"`
+	Top      []ValueCount `json:"top,omitempty"`
+}
+
+// ValueCount is a value and how many times it occurs.
+type ValueCount struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+const defaultChunkSize = 8 << 20
+
+// engine holds one count's settings and shared state.
+type engine struct {
+	opts      Options
+	lines     bool     // whole-line mode
+	records   bool     // target 0 is the whole record
+	names     []string // per target
+	cols      []int    // 0-based field of each column target (after the records target)
+	maxField  int
+	delim     byte
+	precision uint8
+	workers   int
+	chunkSize int
+	setCfg    setConfig
+	mem       atomic.Int64
+
+	workerSet []*worker
+	bytes     int64 // input bytes scanned, after decompression
+	resolved  bool  // columns resolved from the first input's header
+
+	spillMu sync.Mutex
+	spills  []*spillRun
+
+	progressMu    sync.Mutex
+	done          int64
+	total         int64
+	exactProgress bool // chunk bytes are input bytes: the engine reports progress
+}
+
+func newEngine(opts Options) (*engine, error) {
+	e := &engine{opts: opts, delim: opts.Delimiter, workers: opts.Workers, chunkSize: opts.ChunkSize, precision: opts.Precision}
+	if e.delim == 0 {
+		e.delim = ','
+	}
+	if e.delim == '"' || e.delim == '\n' || e.delim == '\r' {
+		return nil, hotpath.Errorf(hotpath.EINVALID, "delimiter %q cannot be used", e.delim)
+	}
+	if e.workers <= 0 {
+		e.workers = runtime.GOMAXPROCS(0)
+	}
+	if e.chunkSize <= 0 {
+		e.chunkSize = defaultChunkSize
+	}
+	if e.precision == 0 {
+		e.precision = DefaultPrecision
+	}
+	if e.precision < 4 || e.precision > 18 {
+		return nil, hotpath.Errorf(hotpath.EINVALID, "precision %d out of range 4..18", e.precision)
+	}
+	if opts.Top < 0 {
+		return nil, hotpath.Errorf(hotpath.EINVALID, "top %d is negative", opts.Top)
+	}
+	if opts.Top > 0 && opts.Approx {
+		return nil, hotpath.Errorf(hotpath.EINVALID, "top values need exact counting, not approx")
+	}
+	if e.opts.MemoryLimit <= 0 {
+		e.opts.MemoryLimit = defaultMemoryLimit()
+	}
+	e.lines = len(opts.Columns) == 0 && !opts.Records
+	e.records = opts.Records
+	e.setCfg = setConfig{counting: opts.Top > 0, mem: &e.mem, slab: &slab{}}
+	switch {
+	case e.lines:
+		e.names = []string{"lines"}
+	case e.records:
+		e.names = []string{"records"}
+	}
+	return e, nil
+}
+
+// defaultMemoryLimit is half of the machine's RAM.
+func defaultMemoryLimit() int64 {
+	var si syscall.Sysinfo_t
+	if err := syscall.Sysinfo(&si); err != nil || si.Totalram == 0 {
+		return 4 << 30
+	}
+	return int64(si.Totalram) * int64(si.Unit) / 2
+}
+
+// resolveColumns maps the asked columns to fields, using the header when
+// there is one. An empty input (empty true) has no header to check names
+// against: its columns keep their names and count nothing.
+func (e *engine) resolveColumns(header [][]byte, empty bool) error {
+	var cols []int
+	var names []string
+	maxField := 0
+	for _, c := range e.opts.Columns {
+		idx := -1
+		for i, h := range header {
+			if string(h) == c {
+				idx = i
+				break
+			}
+		}
+		name := c
+		if idx < 0 {
+			n, err := strconv.Atoi(c)
+			switch {
+			case empty:
+				n = 1
+			case err != nil && e.opts.NoHeader:
+				return hotpath.Errorf(hotpath.EINVALID, "column %q: without a header, columns are 1-based indexes", c)
+			case err != nil:
+				return hotpath.Errorf(hotpath.ENOTFOUND, "column %q not found in the header", c)
+			case n < 1:
+				return hotpath.Errorf(hotpath.EINVALID, "column index %d: indexes start at 1", n)
+			}
+			idx = n - 1
+			if idx < len(header) && len(header[idx]) > 0 {
+				name = string(header[idx])
+			}
+		}
+		cols = append(cols, idx)
+		names = append(names, name)
+		maxField = max(maxField, idx)
+	}
+	e.cols, e.maxField = cols, maxField
+	if !e.resolved {
+		e.names = append(e.names, names...)
+		e.resolved = true
+	}
+	return nil
+}
+
+// input hands out chunks to workers.
+type input interface {
+	// next returns the next chunk, or nil when the input is exhausted.
+	next(ctx context.Context) (*chunk, error)
+	// release is called once a chunk has been scanned.
+	release(c *chunk)
+}
+
+// scan runs the engine's workers over one input.
+func (e *engine) scan(ctx context.Context, in input) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if e.workerSet == nil {
+		for range e.workers {
+			e.workerSet = append(e.workerSet, newWorker(e))
+		}
+	}
+	errs := make([]error, e.workers)
+	var wg sync.WaitGroup
+	for i, w := range e.workerSet {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.work(ctx, w, in); err != nil {
+				errs[i] = err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// result merges the workers' sets (or sketches, or spill runs) into the
+// result and frees them.
+func (e *engine) result(ctx context.Context) (*Result, error) {
+	workers := e.workerSet
+	defer func() {
+		for _, w := range workers {
+			for _, s := range w.sets {
+				s.free()
+			}
+		}
+	}()
+	res := &Result{Bytes: e.bytes}
+	for _, w := range workers {
+		res.Rows += w.rows
+		res.Skipped += w.skipped
+	}
+	if e.opts.Approx {
+		for t, name := range e.names {
+			sk := workers[0].hlls[t]
+			for _, w := range workers[1:] {
+				sk.merge(w.hlls[t])
+			}
+			res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: sk.estimate(), Approx: true})
+		}
+		return res, nil
+	}
+	if len(e.spills) > 0 {
+		for _, w := range workers {
+			if err := e.spill(w); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for t, name := range e.names {
+		var n int64
+		var top []ValueCount
+		var err error
+		if len(e.spills) > 0 {
+			n, top, err = e.countSpilled(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			sets := make([]*set, len(workers))
+			for i, w := range workers {
+				sets[i] = w.sets[t]
+			}
+			n, top = mergeSets(sets, e.opts.Top, e.workers)
+		}
+		res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: n, Top: top})
+	}
+	return res, nil
+}
+
+// work is one worker's loop.
+func (e *engine) work(ctx context.Context, w *worker, in input) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c, err := in.next(ctx)
+		if err != nil || c == nil {
+			return err
+		}
+		err = w.scan(c)
+		in.release(c)
+		if err != nil {
+			return err
+		}
+		e.progress(int64(len(c.data)))
+		if w.sets != nil && e.mem.Load() > e.opts.MemoryLimit {
+			if err := e.spill(w); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (e *engine) progress(n int64) {
+	if !e.exactProgress || e.opts.Progress == nil {
+		return
+	}
+	e.progressMu.Lock()
+	defer e.progressMu.Unlock()
+	e.done += n
+	e.opts.Progress(e.done, e.total)
+}
+
+func firstError(errs []error) error {
+	var first error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if first == nil || (first == context.Canceled && err != context.Canceled) {
+			first = err
+		}
+	}
+	return first
+}
+
+// mergeSets merges the sets partition by partition (in parallel, each pair
+// small enough for the cache), frees them, and returns the distinct count
+// and the top values.
+func mergeSets(sets []*set, top, workers int) (int64, []ValueCount) {
+	var total atomic.Int64
+	var next atomic.Int64
+	tops := make([]*topK, workers)
+	var wg sync.WaitGroup
+	for g := range workers {
+		tops[g] = newTopK(top)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= partitionCount {
+					return
+				}
+				base := &sets[0].parts[p]
+				for _, s := range sets[1:] {
+					base.merge(&s.parts[p])
+				}
+				total.Add(int64(base.n))
+				if top > 0 {
+					base.each(func(_ uint64, v []byte, n uint64) { tops[g].offer(v, n) })
+				}
+				base.free()
+			}
+		}()
+	}
+	wg.Wait()
+	return total.Load(), mergeTops(tops, top)
+}
+
+// Input is one input of CountInputs: a file path, or a reader when Reader is set.
+type Input struct {
+	Path   string    // shown in errors; opened when Reader is nil
+	Reader io.Reader // read instead of opening Path
+}
+
+// CountInputs counts the distinct values of all inputs together, as if
+// they were one file; a CSV header is read from each. The columns are
+// resolved against each input's own header.
+func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
+	start := time.Now()
+	e, err := newEngine(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer e.removeSpills()
+	defer e.setCfg.slab.close()
+	for _, in := range inputs {
+		if in.Reader != nil {
+			e.total = -1
+			err = e.countStream(ctx, in.Reader)
+		} else {
+			err = e.countFile(ctx, in.Path)
+		}
+		if err != nil {
+			if len(inputs) > 1 && in.Path != "" && hotpath.ErrorCode(err) == hotpath.EINVALID {
+				err = hotpath.WrapError(hotpath.EINVALID, err, "%s", in.Path)
+			}
+			e.freeWorkers()
+			return nil, err
+		}
+	}
+	res, err := e.result(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// CountFile counts the distinct values of the file at path. Plain files are
+// memory-mapped; gzip and zstd files (recognised by their magic bytes, so
+// .gz and .zst work whatever their names) are decompressed on the fly.
+func CountFile(ctx context.Context, path string, opts Options) (*Result, error) {
+	return CountInputs(ctx, []Input{{Path: path}}, opts)
+}
+
+// CountReader counts the distinct values read from r; gzip and zstd
+// streams are recognised by their magic bytes and decompressed.
+func CountReader(ctx context.Context, r io.Reader, opts Options) (*Result, error) {
+	return CountInputs(ctx, []Input{{Path: "-", Reader: r}}, opts)
+}
+
+// freeWorkers releases the workers' sets after a failure.
+func (e *engine) freeWorkers() {
+	for _, w := range e.workerSet {
+		for _, s := range w.sets {
+			s.free()
+		}
+	}
+}
