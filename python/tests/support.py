@@ -35,8 +35,11 @@ def hotpath_binary() -> Path:
     return path
 
 
+SIGNING_KEY = "python-tests-signing-key-0123456789"
+
+
 class Server:
-    """A real `hotpath serve` on a free port with its data in a temp dir."""
+    """A real `hotpath serve` on a free port with its data in a temp dir, signing transforms with SIGNING_KEY."""
 
     def __init__(self, tmp: Path, *extra: str) -> None:
         import json
@@ -47,7 +50,8 @@ class Server:
 
         self.data = tmp / "data"
         self.proc = subprocess.Popen(
-            [str(hotpath_binary()), "serve", "--addr", "127.0.0.1:0", "--data", str(self.data), *extra],
+            [str(hotpath_binary()), "serve", "--addr", "127.0.0.1:0", "--data", str(self.data),
+             "--signing-keys", SIGNING_KEY, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         self.url = ""

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image as PILImage
 
 import hotpath
-from support import hotpath_binary, make_jpeg
+from support import SIGNING_KEY, hotpath_binary, make_jpeg
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +175,17 @@ def test_batch_upload_and_status(client, jpeg):
 def test_missing_job_is_not_found(client):
     with pytest.raises(hotpath.NotFoundError):
         client.job("0123456789abcdef0123456789abcdef")
+
+
+def test_signed_transform_fetch(server, client, jpeg):
+    img = client.upload(jpeg)
+    signed = hotpath.Client(server.url, "", signing_key=SIGNING_KEY)  # transform URLs need no API key
+    data = signed.transform(img.id, w=300, h=300, fit="fill", f="png")
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and size_of(data) == (300, 300)
+    assert size_of(signed.transform(img.id, ext="jpg", w=120)) == (120, 80)
+    bad = hotpath.Client(server.url, "", signing_key="another-key-that-is-long-enough")
+    with pytest.raises(hotpath.ForbiddenError) as info:
+        bad.transform(img.id, w=300)
+    assert info.value.status == 403
+    with pytest.raises(hotpath.InvalidError):
+        hotpath.Client(server.url, "", signing_key="").transform_url(img.id, w=1)
