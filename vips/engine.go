@@ -237,8 +237,11 @@ func (e *Engine) decode(s *source, scale float64, animated, full bool) (*image, 
 		an = 1
 	}
 	loaded, err := call("thumbnail", func(out **C.VipsImage) C.int {
-		if full {
+		switch {
+		case full:
 			return C.hp_load_full(s.src, out)
+		case s.info.Format == hotpath.FormatJPEG:
+			return C.hp_thumbnail_jpeg(s.src, out, C.int(width), C.int(jpegShrink(scale)))
 		}
 		return C.hp_thumbnail(s.src, out, C.int(width), an)
 	})
@@ -405,6 +408,17 @@ func (e *Engine) pad(cur **image, step func(*image, error) error, p plan, rw, rh
 	}
 	left, top := cropOffset(o.Gravity, p.outW, p.outH, rw, rh)
 	return step((*cur).embed(left, top, p.outW, p.outH, bg))
+}
+
+// jpegShrink is the largest JPEG DCT scale-down (1, 2, 4 or 8) that still
+// decodes at least scale of the image.
+func jpegShrink(scale float64) int {
+	for _, shrink := range []int{8, 4, 2} {
+		if scale*float64(shrink) <= 1 {
+			return shrink
+		}
+	}
+	return 1
 }
 
 func abs(x int) int {
