@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hotpath/hotpath/uniq"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(command{Name: "uniq", Summary: "count the distinct lines, columns or records of CSV files", Run: runUniq})
+}
+
+const uniqDescription = `
+Counts distinct values exactly, on every core, in bounded memory.
+
+With no column: distinct lines, each stripped of surrounding whitespace,
+exactly as Python's "for line in open(f): s.add(line.strip())" counts them
+("\n", "\r\n" and a lone "\r" end a line). With -c: distinct values of each
+named column (RFC 4180: quoted fields, doubled quotes, newlines inside
+quotes, CRLF), all in one pass. With --records: distinct whole records,
+compared field by field so quoting does not matter. Several files count
+together, as one; "-" reads stdin; gzip and zstd input is decompressed on
+the fly. A UTF-8 byte order mark is ignored; blank lines are not CSV rows.
+
+--approx estimates with HyperLogLog (64-bit xxh3 hashes, Ertl's improved
+estimator) in 2^precision bytes per column: standard error
+1.04/sqrt(2^precision), 0.81% at the default precision 14 (<= 1%); about
+99% of estimates fall within 3 standard errors (2.4%).
+
+Exit status: 0 on success, 1 on an error (bad input names its line), 2 on
+a usage error.`
+
+// columnList collects -c values, repeated or comma-separated.
+type columnList []string
+
+func (c *columnList) String() string { return strings.Join(*c, ",") }
+func (c *columnList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*c = append(*c, s)
+		}
+	}
+	return nil
+}
+
+// byteSize is a size flag that accepts K, M, G and T suffixes (powers of 1024).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
+	mult := int64(1)
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		case 'T':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			s = s[:len(s)-1]
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 512M, 2G)", v)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+func runUniq(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "uniq", "[flags] FILE... (- for stdin)", uniqDescription)
+	var cols columnList
+	fs.Var(&cols, "c", "shorthand for --column")
+	fs.Var(&cols, "column", "column `NAME|INDEX` to count (1-based index; repeatable or comma-separated)")
+	records := fs.Bool("records", false, "count distinct whole records")
+	noHeader := fs.Bool("no-header", false, "the first row is data; columns are 1-based indexes")
+	delim := fs.String("delimiter", ",", "field delimiter (one byte; \\t for tab)")
+	tab := fs.Bool("tab", false, "fields are tab-separated (same as --delimiter '\\t')")
+	trim := fs.Bool("trim", false, "strip surrounding whitespace from every field")
+	top := fs.Int("top", 0, "also print the `K` most frequent values of each column with their counts")
+	approx := fs.Bool("approx", false, "estimate with HyperLogLog in fixed memory (error: see above)")
+	precision := fs.Uint("precision", uniq.DefaultPrecision, "HyperLogLog precision `P`, 4..18: 2^P registers, standard error 1.04/sqrt(2^P)")
+	var memory byteSize
+	fs.Var(&memory, "memory", "memory `SIZE` for the exact sets (e.g. 512M, 2G); past it they spill to --temp-dir and the count stays exact (default half of RAM)")
+	tempDir := fs.String("temp-dir", "", "`DIR` for spill runs (default $TMPDIR or /tmp)")
+	lenient := fs.Bool("lenient", false, "skip malformed rows (unterminated quote, too few fields) and report how many")
+	asJSON := fs.Bool("json", false, "print JSON: per column the distinct count and top values; rows, bytes, seconds")
+	workers := fs.Int("workers", 0, "scanning goroutines (default: one per core)")
+	chunk := byteSize(0)
+	fs.Var(&chunk, "chunk-size", "input `SIZE` a worker takes at a time (default 8M)")
+	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
+	usage := fs.Usage
+	fs.Usage = func() { // parseFlags silences the set's output; the defaults go to stderr
+		usage()
+		fs.SetOutput(env.Stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return Usagef("no input file (use - for stdin)")
+	}
+	d := *delim
+	if *tab || d == `\t` || d == "tab" {
+		d = "\t"
+	}
+	if len(d) != 1 {
+		return Usagef("--delimiter must be one byte, got %q", *delim)
+	}
+	if *precision < 4 || *precision > 18 {
+		return Usagef("--precision must be 4..18, got %d", *precision)
+	}
+	if *top < 0 {
+		return Usagef("--top must not be negative")
+	}
+	opts := uniq.Options{
+		Columns: cols, Records: *records, NoHeader: *noHeader, Delimiter: d[0], Trim: *trim,
+		Top: *top, Approx: *approx, Precision: uint8(*precision), MemoryLimit: int64(memory),
+		TempDir: *tempDir, Lenient: *lenient, Workers: *workers, ChunkSize: int(chunk),
+	}
+	if env.Getenv != nil && opts.TempDir == "" {
+		opts.TempDir = env.Getenv("TMPDIR")
+	}
+	var bar *progressbar.ProgressBar
+	if showProgress(env, *progress) {
+		bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(env.Stderr), progressbar.OptionShowBytes(true),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100_000_000),
+			progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("uniq"))
+		opts.Progress = func(done, total int64) {
+			if total > 0 && bar.GetMax64() != total {
+				bar.ChangeMax64(total)
+			}
+			_ = bar.Set64(done)
+		}
+	}
+	inputs := make([]uniq.Input, len(files))
+	for i, f := range files {
+		inputs[i] = uniq.Input{Path: f}
+		if f == "-" {
+			inputs[i].Reader = env.Stdin
+		}
+	}
+	res, err := uniq.CountInputs(ctx, inputs, opts)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printResult(env.Stdout, res)
+	if res.Skipped > 0 {
+		fmt.Fprintf(env.Stderr, "hotpath uniq: skipped %d malformed rows\n", res.Skipped)
+	}
+	return nil
+}
+
+// showProgress decides whether to draw the progress bar.
+func showProgress(env *Env, mode string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := env.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// printResult prints one number for one column, or a name and a count per
+// line (with the top values indented) for several.
+func printResult(w io.Writer, res *uniq.Result) {
+	for _, c := range res.Columns {
+		approx := ""
+		if c.Approx {
+			approx = "~"
+		}
+		if len(res.Columns) == 1 && len(c.Top) == 0 {
+			fmt.Fprintf(w, "%s%d\n", approx, c.Distinct)
+			return
+		}
+		fmt.Fprintf(w, "%s\t%s%d\n", c.Name, approx, c.Distinct)
+		for _, vc := range c.Top {
+			fmt.Fprintf(w, "  %d\t%s\n", vc.Count, strconv.Quote(vc.Value))
+		}
+	}
+}

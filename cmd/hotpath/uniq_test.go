@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hotpath/hotpath/uniq"
+	"github.com/klauspost/compress/gzip"
+)
+
+// runUniqCmd runs "hotpath uniq args..." in-process.
+func runUniqCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	code = run(context.Background(), env, append([]string{"uniq"}, args...))
+	return code, out.String(), errOut.String()
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const uniqSample = "id,user_id,note\n1,u1,\"a,b\"\n2,\"u1\",x\n3,u2,\"multi\nline\"\n4,u3,x\n"
+
+func TestUniqCommand(t *testing.T) {
+	csvPath := writeFile(t, "s.csv", uniqSample)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(uniqSample))
+	zw.Close()
+	gzPath := writeFile(t, "s.csv.gz", gz.String())
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		out   string
+		err   string
+	}{
+		{"lines", "", []string{csvPath}, 0, "6\n", ""},
+		{"column", "", []string{csvPath, "-c", "user_id"}, 0, "3\n", ""},
+		{"column by index after the file", "", []string{csvPath, "--column", "2"}, 0, "3\n", ""},
+		{"two columns", "", []string{"-c", "user_id,note", csvPath}, 0, "user_id\t3\nnote\t3\n", ""},
+		{"records", "", []string{"--records", csvPath}, 0, "4\n", ""},
+		{"stdin", uniqSample, []string{"-c", "user_id", "-"}, 0, "3\n", ""},
+		{"gzip", "", []string{"-c", "user_id", gzPath}, 0, "3\n", ""},
+		{"two files count together", "", []string{"-c", "user_id", csvPath, gzPath}, 0, "3\n", ""},
+		{"tab", "a\tb\nx\t1\ny\t1\n", []string{"--tab", "-c", "b", "-"}, 0, "1\n", ""},
+		{"top", "", []string{"-c", "user_id", "--top", "1", csvPath}, 0, "user_id\t3\n  2\t\"u1\"\n", ""},
+		{"approx", "", []string{"--approx", "-c", "user_id", csvPath}, 0, "~3\n", ""},
+		{"spill", "", []string{"--memory", "1", "-c", "user_id", csvPath}, 0, "3\n", ""},
+		{"missing file", "", []string{"/nonexistent/x.csv"}, 1, "", "hotpath uniq: /nonexistent/x.csv: no such file"},
+		{"unknown column", "", []string{"-c", "nope", csvPath}, 1, "", `column "nope" not found`},
+		{"bad row names its line", "a,b\n1\n", []string{"-c", "b", "-"}, 1, "", "line 2: row has 1 fields"},
+		{"lenient", "a,b\n1\n2,x\n", []string{"-c", "b", "--lenient", "-"}, 0, "1\n", "skipped 1 malformed rows"},
+		{"no file", "", nil, 2, "", "no input file"},
+		{"bad flag", "", []string{"--bogus", csvPath}, 2, "", "flag provided but not defined"},
+		{"bad delimiter", "", []string{"--delimiter", "ab", csvPath}, 2, "", "one byte"},
+		{"bad memory", "", []string{"--memory", "lots", csvPath}, 2, "", "bad size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runUniqCmd(t, tt.stdin, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
+			}
+			if tt.code == 0 && out != tt.out {
+				t.Errorf("stdout %q, want %q", out, tt.out)
+			}
+			if !strings.Contains(errOut, tt.err) {
+				t.Errorf("stderr %q, want it to contain %q", errOut, tt.err)
+			}
+			if tt.code != 0 && strings.Count(strings.TrimSpace(errOut), "\n") > 0 && tt.code == 1 {
+				t.Errorf("error is not one line: %q", errOut)
+			}
+		})
+	}
+}
+
+func TestUniqJSON(t *testing.T) {
+	path := writeFile(t, "s.csv", uniqSample)
+	code, out, errOut := runUniqCmd(t, "", "--json", "-c", "user_id", "--top", "2", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res uniq.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if len(res.Columns) != 1 || res.Columns[0].Name != "user_id" || res.Columns[0].Distinct != 3 {
+		t.Errorf("columns %+v, want user_id with 3", res.Columns)
+	}
+	if got, want := res.Columns[0].Top, []uniq.ValueCount{{Value: "u1", Count: 2}, {Value: "u2", Count: 1}}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("top %v, want %v", got, want)
+	}
+	if res.Rows != 4 || res.Bytes != int64(len(uniqSample)) {
+		t.Errorf("rows %d bytes %d, want 4 and %d", res.Rows, res.Bytes, len(uniqSample))
+	}
+}
+
+func TestUniqHelp(t *testing.T) {
+	code, _, errOut := runUniqCmd(t, "", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--column", "--records", "--no-header", "--delimiter", "--tab", "--trim", "--top",
+		"--approx", "--precision", "--memory", "--temp-dir", "--lenient", "--json", "0.81%", "1.04/sqrt(2^precision)"} {
+		if !strings.Contains(errOut, strings.TrimPrefix(want, "-")) {
+			t.Errorf("--help does not mention %q", want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{{"1", 1}, {"512M", 512 << 20}, {"2G", 2 << 30}, {"1.5k", 1536}, {"3GiB", 3 << 30}, {"10mb", 10 << 20}}
+	for _, tt := range tests {
+		if got, err := parseSize(tt.in); err != nil || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := parseSize("-1"); err == nil {
+		t.Error("negative size accepted")
+	}
+}
