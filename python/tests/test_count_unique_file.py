@@ -1,0 +1,123 @@
+"""count_unique_file: hotpath uniq's engine from Python, against Python's own answers."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hotpath
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory) -> Path:
+    """A CSV from the shared generator: quoted commas, doubled quotes, newlines inside quotes."""
+    path = tmp_path_factory.mktemp("csv") / "data.csv"
+    subprocess.run([sys.executable, str(SHARED / "gen_csv.py"), str(path), "--rows", "60000", "--distinct-records", "40000",
+                    "--distinct-users", "5000"], check=True, capture_output=True, timeout=120)
+    return path
+
+
+def python_lines(path: Path) -> int:
+    """The seed's loop (shared/baselines/seed_uniq_lines.py)."""
+    with open(path) as f:
+        return len({line.strip() for line in f})
+
+
+def python_column(path: Path, column: str) -> int:
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        i = next(reader).index(column)
+        return len({row[i] for row in reader})
+
+
+def test_lines_match_the_seed_loop(data_csv):
+    got = hotpath.count_unique_file(data_csv)
+    assert got.count == python_lines(data_csv)
+    assert got.bytes == data_csv.stat().st_size
+
+
+def test_columns_by_name_and_index(data_csv):
+    res = hotpath.count_unique_file(data_csv, ["user_id", "country", 1])
+    assert [c.name for c in res.columns][:2] == ["user_id", "country"]
+    assert res["user_id"].distinct == python_column(data_csv, "user_id") == 5000
+    assert res["country"].distinct == python_column(data_csv, "country")
+    assert res.columns[2].distinct == python_column(data_csv, "id")
+    assert res.rows == 60000
+
+
+def test_records_and_str_path(data_csv):
+    assert hotpath.count_unique_file(str(data_csv), records=True).count == 40000
+
+
+def test_top_values(data_csv):
+    res = hotpath.count_unique_file(data_csv, "country", top=3)
+    top = res["country"].top
+    assert len(top) == 3 and top[0].count >= top[1].count >= top[2].count
+    with open(data_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert top[0].count == max(sum(1 for r in rows if r["country"] == v) for v in {r["country"] for r in rows})
+
+
+def test_approx_is_close(data_csv):
+    res = hotpath.count_unique_file(data_csv, "id", approx=True)
+    assert res.columns[0].approx
+    # A HyperLogLog estimate: the default precision (14) has a standard error
+    # of 0.81%; 2.5% is three standard errors.
+    assert abs(res.count - 40000) <= 1000
+
+
+@pytest.mark.parametrize("memory", [64 << 10, "64KiB", "0.0625MB"])
+def test_tiny_memory_spills_and_stays_exact(data_csv, tmp_path, memory):
+    res = hotpath.count_unique_file(data_csv, "id", memory=memory, temp_dir=str(tmp_path))
+    assert res.count == 40000
+
+
+def test_options(tmp_path):
+    p = tmp_path / "semi.csv"
+    p.write_text("1; a \n2;a\n3;b\n1;c\n", encoding="utf-8")
+    assert hotpath.count_unique_file(p, "1", no_header=True, delimiter=";").count == 3
+    assert hotpath.count_unique_file(p, "2", no_header=True, delimiter=";").count == 4
+    assert hotpath.count_unique_file(p, "2", no_header=True, delimiter=";", trim=True).count == 3
+    assert hotpath.count_unique_file(p, "2", no_header=True, delimiter=";", workers=1).count == 4
+
+
+def test_gzip_and_non_ascii(tmp_path):
+    p = tmp_path / "données é.csv.gz"
+    with gzip.open(p, "wt", encoding="utf-8") as f:
+        f.write("name\nJosé\nJose\nJosé\n日本\n")
+    assert hotpath.count_unique_file(p, "name").count == 3
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        hotpath.count_unique_file(tmp_path / "nope.csv")
+    assert isinstance(info.value, hotpath.NotFoundError) and info.value.code == "not_found"
+
+
+def test_unknown_column(data_csv):
+    with pytest.raises(hotpath.HotpathError) as info:
+        hotpath.count_unique_file(data_csv, "no_such_column")
+    assert "no_such_column" in info.value.message
+
+
+def test_malformed_csv_names_the_line_and_lenient_skips(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text('a,b\n1,2\n3\n4,5\n', encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        hotpath.count_unique_file(p, "b")
+    assert "3" in info.value.message  # the line
+    res = hotpath.count_unique_file(p, "b", lenient=True)
+    assert res.count == 2 and res.skipped == 1
+
+
+@pytest.mark.parametrize("bad", [{"memory": "lots"}, {"memory": -1}, {"delimiter": ";;"}, {"top": -1}])
+def test_bad_options_are_invalid(data_csv, bad):
+    with pytest.raises(hotpath.InvalidError):
+        hotpath.count_unique_file(data_csv, "id", **bad)
