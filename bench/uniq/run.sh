@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of `hotpath uniq` on the generated CSV (warm cache):
+# hotpath, the seed's Python baselines, `LC_ALL=C sort -u | wc -l` and DuckDB
+# (npm @duckdb/node-api). Prints wall time, peak RSS, the counts (which must
+# agree: the script fails otherwise) and each tool's time as a ratio of
+# hotpath's.
+#
+# Environment:
+#   HOTPATH_BENCH_DIR  where the data and the binary go (default /tmp/hotpath-bench; not in git)
+#   ROWS               rows to generate (default 20000000, ~1 GB); the file is reused when it exists
+#   DISTINCT_RECORDS, DISTINCT_USERS   gen_csv.py's --distinct-records/--distinct-users
+#                      (defaults 16000000 and 1000000, scaled down with ROWS)
+#   MODES              which comparisons (default "lines user_id records")
+#   SKIP               tools to leave out, e.g. "python sort"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+shared=${SHARED_DIR:-$root/../shared}
+[ -f "$shared/gen_csv.py" ] || shared=/work/shared
+dir=${HOTPATH_BENCH_DIR:-/tmp/hotpath-bench}
+rows=${ROWS:-20000000}
+records=${DISTINCT_RECORDS:-$(( rows * 4 / 5 ))}
+users=${DISTINCT_USERS:-$(( records / 16 ))}
+modes=${MODES:-lines user_id records}
+skip=" ${SKIP:-} "
+mkdir -p "$dir"
+data="$dir/data-$rows-$records-$users.csv"
+if [ "$rows" = 20000000 ] && [ -z "${DISTINCT_RECORDS:-}" ] && [ -z "${DISTINCT_USERS:-}" ]; then
+  records=16000000 users=1000000 data="$dir/data.csv"
+fi
+
+if [ ! -x /usr/bin/time ]; then
+  echo "installing Debian's time package for peak RSS" >&2
+  apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
+if [[ "$skip" != *" duckdb "* ]] && [ ! -d "$here/node_modules/@duckdb/node-api" ]; then
+  (cd "$here" && npm install --no-audit --no-fund >/dev/null)
+fi
+if [ ! -s "$data" ] || [ ! -s "$data.expected" ]; then
+  echo "generating $data ($rows rows; takes a while, reused next time)" >&2
+  python3 "$shared/gen_csv.py" "$data" --rows "$rows" --distinct-records "$records" --distinct-users "$users"
+fi
+(cd "$root" && go build -o "$dir/hotpath" ./cmd/hotpath)
+cat "$data" > /dev/null # warm the page cache
+echo "file: $data ($(du -h "$data" | cut -f1)); expected: $(cat "$data.expected")"
+echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+fail=0
+# measure TOOL MODE CMD... : runs CMD, records "wall rss count" for TOOL.
+measure() {
+  local tool=$1 mode=$2; shift 2
+  if [[ "$skip" == *" $tool "* ]]; then return; fi
+  local out tf; tf=$(mktemp)
+  out=$(/usr/bin/time -f "%e %M" -o "$tf" "$@" | tail -1 | tr -d '~ ')
+  read -r wall rss < <(tail -1 "$tf"); rm -f "$tf"
+  results+=("$tool $wall $rss $out")
+}
+
+for mode in $modes; do
+  results=()
+  case $mode in
+    lines)
+      measure hotpath lines "$dir/hotpath" uniq "$data"
+      measure python lines python3 "$shared/baselines/seed_uniq_lines.py" "$data"
+      measure sort lines sh -c 'LC_ALL=C sort -u "$1" | wc -l' sh "$data"
+      measure duckdb lines node "$here/duckdb.mjs" lines "$data" ;;
+    user_id)
+      measure hotpath user_id "$dir/hotpath" uniq -c user_id "$data"
+      measure python user_id python3 "$shared/baselines/seed_uniq_column.py" "$data" user_id
+      measure duckdb user_id node "$here/duckdb.mjs" column "$data" user_id ;;
+    records)
+      measure hotpath records "$dir/hotpath" uniq --records "$data"
+      measure duckdb records node "$here/duckdb.mjs" records "$data" ;;
+  esac
+  echo
+  echo "== $mode"
+  printf '%-8s %9s %9s %12s %12s\n' tool wall_s rss_MB count time/hotpath
+  base=$(echo "${results[0]}" | cut -d' ' -f2)
+  want=$(echo "${results[0]}" | cut -d' ' -f4)
+  for r in "${results[@]}"; do
+    read -r tool wall rss count <<<"$r"
+    ratio=$(awk -v a="$wall" -v b="$base" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')
+    printf '%-8s %9s %9d %12s %12s\n' "$tool" "$wall" $((rss / 1024)) "$count" "$ratio"
+    if [ "$count" != "$want" ]; then echo "  MISMATCH: $tool counted $count, hotpath $want" >&2; fail=1; fi
+  done
+done
+exit $fail
