@@ -31,7 +31,8 @@ type Config struct {
 	DB string `json:"db"`
 	// Cache is the cache URL: mem:// (the default).
 	Cache string `json:"cache"`
-	// Queue is the job queue: embedded (the default).
+	// Queue is the job queue: embedded (the default, an in-process NATS
+	// server under DataDir) or nats://HOST:4222 shared with worker processes.
 	Queue string `json:"queue"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
@@ -152,7 +153,7 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Store, "store", c.Store, "blob store URL: file://DIR (default DATA/blobs)")
 	fs.StringVar(&c.DB, "db", c.DB, "metadata store URL: sqlite://FILE (default DATA/hotpath.db)")
 	fs.StringVar(&c.Cache, "cache", c.Cache, "cache URL: mem://")
-	fs.StringVar(&c.Queue, "queue", c.Queue, "job queue: embedded")
+	fs.StringVar(&c.Queue, "queue", c.Queue, "job queue: embedded or nats://HOST:4222[?stream=S&ack_wait=30s&max_deliver=5]")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long shutdown waits for in-flight requests")
 	fs.IntVar(&c.Pipeline.Workers, "workers", c.Pipeline.Workers, "images processed at once (0: one per CPU)")
