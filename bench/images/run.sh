@@ -87,13 +87,13 @@ python3 - "$RESULTS" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["name"], r["concurrency"]): r for r in rows}
-print("| concurrent | server | uploads/s | p50 ms | p99 ms | peak RSS MB | failed |")
-print("|---:|---|---:|---:|---:|---:|---:|")
+print("| concurrent | server | uploads/s | p50 ms | p99 ms | peak RSS MB | CPU s/upload | failed |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|")
 for c in sorted({r["concurrency"] for r in rows}):
     for name in ("baseline", "hotpath"):
         r = by.get((name, c))
         if r:
-            print(f"| {c} | {name} | {r['uploads_per_sec']:.2f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['peak_rss_mb']:.0f} | {r['failed']} |")
+            print(f"| {c} | {name} | {r['uploads_per_sec']:.2f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['peak_rss_mb']:.0f} | {r['cpu_sec_per_upload']:.2f} | {r['failed']} |")
 print()
 print("| concurrent | uploads/s hotpath ÷ baseline | p99 baseline ÷ hotpath | peak RSS hotpath ÷ baseline |")
 print("|---:|---:|---:|---:|")

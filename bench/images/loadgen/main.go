@@ -33,7 +33,10 @@ type Result struct {
 	P50ms         float64 `json:"p50_ms"`
 	P99ms         float64 `json:"p99_ms"`
 	PeakRSSMB     float64 `json:"peak_rss_mb"`
-	FirstError    string  `json:"first_error,omitempty"`
+	// CPUPerUpload is the server tree's user+system CPU seconds per upload:
+	// its cost, independent of what else runs on the machine.
+	CPUPerUpload float64 `json:"cpu_sec_per_upload"`
+	FirstError   string  `json:"first_error,omitempty"`
 }
 
 func main() {
@@ -93,6 +96,7 @@ func main() {
 	}
 
 	var peak atomic.Int64
+	cpuBefore := treeCPU(*pid)
 	stopSampling := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -147,6 +151,7 @@ func main() {
 	elapsed := time.Since(start)
 	close(stopSampling)
 	<-sampled
+	cpu := treeCPU(*pid) - cpuBefore
 
 	slices.Sort(latencies)
 	r := Result{
@@ -154,6 +159,9 @@ func main() {
 		Seconds: elapsed.Seconds(), UploadsPerSec: float64(len(latencies)) / elapsed.Seconds(),
 		P50ms: ms(percentile(latencies, 0.50)), P99ms: ms(percentile(latencies, 0.99)),
 		PeakRSSMB: float64(peak.Load()) / (1 << 20), FirstError: firstErr,
+	}
+	if len(latencies) > 0 {
+		r.CPUPerUpload = cpu / float64(len(latencies))
 	}
 	json.NewEncoder(os.Stdout).Encode(r)
 }
@@ -189,6 +197,35 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // treeRSS returns the summed resident memory in bytes of pid and all its
 // descendants, read from /proc.
 func treeRSS(pid int) int64 {
+	var total int64
+	for _, p := range processTree(pid) {
+		total += rssOf(p)
+	}
+	return total
+}
+
+// treeCPU returns the user+system CPU seconds pid and its live descendants
+// have used, including their reaped children.
+func treeCPU(pid int) float64 {
+	if pid <= 0 {
+		return 0
+	}
+	var ticks int64
+	for _, p := range processTree(pid) {
+		fields := statFields(p)
+		// After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+		for _, i := range []int{11, 12, 13, 14} {
+			if len(fields) > i {
+				v, _ := strconv.ParseInt(fields[i], 10, 64)
+				ticks += v
+			}
+		}
+	}
+	return float64(ticks) / 100 // USER_HZ is 100 on Linux
+}
+
+// processTree returns pid and all its descendants.
+func processTree(pid int) []int {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -196,27 +233,25 @@ func treeRSS(pid int) int64 {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// Fields after the parenthesised command: state ppid ...
-		rest := string(stat[bytes.LastIndexByte(stat, ')')+2:])
-		fields := strings.Fields(rest)
-		if len(fields) > 1 {
+		if fields := statFields(p); len(fields) > 1 {
 			ppid, _ := strconv.Atoi(fields[1])
 			children[ppid] = append(children[ppid], p)
 		}
 	}
-	var total int64
-	queue := []int{pid}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		total += rssOf(p)
-		queue = append(queue, children[p]...)
+	tree := []int{pid}
+	for i := 0; i < len(tree); i++ {
+		tree = append(tree, children[tree[i]]...)
 	}
-	return total
+	return tree
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name.
+func statFields(pid int) []string {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
 }
 
 // rssOf returns the resident memory of one process in bytes (VmRSS).
