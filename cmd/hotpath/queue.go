@@ -27,7 +27,10 @@ func queueConfig(raw, dataDir string, logger *slog.Logger) (nats.Config, error) 
 	}
 	c := nats.Config{URL: base, DataDir: dataDir, Logger: logger.With("component", "queue")}
 	if base == "" || base == "embedded" {
-		c.URL = "embedded"
+		// In-process clients only unless listen= asks for a port: serve
+		// consumes its own jobs, and an open port would take jobs from anyone
+		// on the machine.
+		c.URL, c.Listen = "embedded", "none"
 	}
 	for name, values := range params {
 		v := values[len(values)-1]
@@ -74,8 +77,8 @@ func openNATSQueue(ctx context.Context, raw, dataDir string, logger *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	if c.Embedded() {
-		logger.Info("embedded job queue", "client_url", q.ClientURL(), "store", dataDir)
+	if u := q.ClientURL(); c.Embedded() && u != "" {
+		logger.Info("embedded job queue accepts workers", "client_url", u)
 	}
 	return q, nil
 }

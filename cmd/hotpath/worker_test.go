@@ -344,8 +344,8 @@ func TestQueueConfig(t *testing.T) {
 		ok   bool
 		want string // fmt of the fields checked
 	}{
-		{"embedded", true, "embedded  0 0s"},
-		{"", true, "embedded  0 0s"},
+		{"embedded", true, "embedded none 0 0s"},
+		{"", true, "embedded none 0 0s"},
 		{"embedded?listen=127.0.0.1:4333", true, "embedded 127.0.0.1:4333 0 0s"},
 		{"nats://10.0.0.1:4222?stream=S1&max_deliver=7&ack_wait=45s", true, "nats://10.0.0.1:4222  7 45s"},
 		{"nats://h:4222?bogus=1", false, ""},
