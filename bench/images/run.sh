@@ -55,7 +55,7 @@ start_hotpath() {
   "$WORK/hotpath" serve --addr 127.0.0.1:$HP_PORT --data "$WORK/hp-data" --log-level warn 2>"$WORK/hotpath.log" &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$HP_PORT/readyz"
-  HP_KEY=$(grep -o 'hp_[A-Za-z0-9_-]*' "$WORK/hotpath.log" | head -1)
+  HP_KEY=$(sed -n 's/^    \(hp_[A-Za-z0-9_-]*\)$/\1/p' "$WORK/hotpath.log")
 }
 start_baseline() {
   rm -rf "$WORK/bl-data"
