@@ -123,12 +123,18 @@ func newFlagSet(env *Env, name, synopsis, description string) *flag.FlagSet {
 // ("hotpath resize in.jpg out.webp --width 400"), and returns the positional
 // arguments. "--" ends flag parsing; "-" is a positional (stdin/stdout).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard) // errors are reported once, by run
+	// The flag package prints errors and usage itself; silence both so that
+	// errors are reported once, by run, and usage is printed once, here.
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				fs.SetOutput(out)
+				usage()
 				return nil, err
 			}
 			return nil, Usagef("%v", err)
