@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -547,6 +548,7 @@ func TestErrorResponses(t *testing.T) {
 		{"bad limit", "GET", "/v1/images?limit=0", nil, 400, hotpath.EINVALID},
 		{"empty upload", "POST", "/v1/images", []byte{}, 400, hotpath.EINVALID},
 		{"too many bytes", "POST", "/v1/images", make([]byte, 300_000), 413, hotpath.ETOOLARGE},
+		{"too many bytes, chunked", "POST", "/v1/images?chunked", make([]byte, 300_000), 413, hotpath.ETOOLARGE},
 		{"too many pixels", "POST", "/v1/images", hotpathtest.PNGHeader(100000, 100000), 413, hotpath.ETOOLARGE},
 		{"not an image", "POST", "/v1/images", []byte("GIF? no, plain text"), 415, hotpath.EUNSUPPORTED},
 		{"truncated jpeg", "POST", "/v1/images", jpeg[:len(jpeg)/2], 422, hotpath.EUNPROCESSABLE},
@@ -557,7 +559,11 @@ func TestErrorResponses(t *testing.T) {
 			if tt.path == "" {
 				tt.path = img.URL + "/variants/nope"
 			}
-			r := request(t, tt.method, m.URL()+tt.path, key, bytes.NewReader(tt.body), nil)
+			var body io.Reader = bytes.NewReader(tt.body)
+			if strings.HasSuffix(tt.path, "?chunked") {
+				body = io.MultiReader(body) // no length known: sent chunked, cut off while streaming
+			}
+			r := request(t, tt.method, m.URL()+tt.path, key, body, nil)
 			r.wantError(t, tt.wantStatus, tt.wantCode)
 			if strings.Contains(string(r.body), "/") && tt.wantCode != hotpath.ENOTFOUND {
 				t.Errorf("error message looks like it leaks a path: %s", r.body)
@@ -634,4 +640,47 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// zeros is an endless reader of zero bytes that allocates nothing.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestUploadStreamsToDisk sends a 40 MB body and checks that the process
+// (client and server both run here) allocated far less than that: the body
+// went to a temp file, never whole into memory.
+func TestUploadStreamsToDisk(t *testing.T) {
+	m, key := newTestServer(t)
+	const size = 40 << 20
+	for _, ct := range []string{"application/octet-stream", "multipart"} {
+		t.Run(ct, func(t *testing.T) {
+			body, contentType := io.Reader(io.LimitReader(zeros{}, size)), ct
+			if ct == "multipart" {
+				pr, pw := io.Pipe()
+				mw := multipart.NewWriter(pw)
+				go func() {
+					w, _ := mw.CreateFormFile("file", "zeros.bin")
+					io.Copy(w, io.LimitReader(zeros{}, size))
+					mw.Close()
+					pw.Close()
+				}()
+				body, contentType = pr, mw.FormDataContentType()
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			r := request(t, "POST", m.URL()+"/v1/images", key, body, map[string]string{"Content-Type": contentType})
+			runtime.ReadMemStats(&after)
+			if r.StatusCode != http.StatusUnsupportedMediaType {
+				t.Fatalf("status %d, want 415 for 40 MB of zeros: %s", r.StatusCode, r.body)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size/4 {
+				t.Errorf("allocated %d MB while uploading 40 MB, want under 10 MB", alloc>>20)
+			}
+		})
+	}
 }
