@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hotpath/hotpath"
@@ -30,14 +31,21 @@ type ImageListJSON struct {
 }
 
 // imageJSON adds URLs to img; they are relative to the server's origin.
+// Only preset variants are listed: stored transform results have their own URLs.
 func imageJSON(img *hotpath.Image) ImageJSON {
 	base := "/v1/images/" + img.ID
-	out := ImageJSON{Image: img, URL: base, OriginalURL: base + "/original", Variants: make([]VariantJSON, len(img.Variants))}
-	for i, v := range img.Variants {
-		out.Variants[i] = VariantJSON{Variant: v, URL: base + "/variants/" + v.Name}
+	out := ImageJSON{Image: img, URL: base, OriginalURL: base + "/original", Variants: []VariantJSON{}}
+	for _, v := range img.Variants {
+		if isPresetVariant(v) {
+			out.Variants = append(out.Variants, VariantJSON{Variant: v, URL: base + "/variants/" + v.Name})
+		}
 	}
 	return out
 }
+
+// isPresetVariant tells preset variants from stored transform results, whose
+// names start with "t:".
+func isPresetVariant(v hotpath.Variant) bool { return !strings.HasPrefix(v.Name, "t:") }
 
 // List pagination bounds.
 const (
@@ -111,7 +119,7 @@ func (s *Server) handleGetVariant(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("preset")
 	for _, v := range img.Variants {
-		if v.Name == name {
+		if v.Name == name && isPresetVariant(v) {
 			etag := `"` + img.ID + "-" + v.Name + "-" + strconv.FormatInt(v.CreatedAt.UnixMilli(), 36) + "-" + strconv.FormatInt(v.Bytes, 36) + `"`
 			s.serveBlob(w, r, v.BlobKey, v.Format.ContentType(), etag, v.CreatedAt, variantCacheControl)
 			return

@@ -40,9 +40,13 @@ fi
 go build -o "$WORK/hotpath" ./cmd/hotpath
 go build -o "$WORK/loadgen" ./bench/images/loadgen
 
-wait_http() { # URL
-  for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
-  echo "server at $1 did not come up" >&2; return 1
+wait_http() { # URL LOG
+  for _ in $(seq 1 600); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server at $1 did not come up; its log:" >&2; tail -20 "$2" >&2; return 1
 }
 stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -54,7 +58,7 @@ start_hotpath() {
   rm -rf "$WORK/hp-data"
   "$WORK/hotpath" serve --addr 127.0.0.1:$HP_PORT --data "$WORK/hp-data" --log-level warn 2>"$WORK/hotpath.log" &
   SERVER_PID=$!
-  wait_http "http://127.0.0.1:$HP_PORT/readyz"
+  wait_http "http://127.0.0.1:$HP_PORT/readyz" "$WORK/hotpath.log"
   HP_KEY=$(sed -n 's/^    \(hp_[A-Za-z0-9_-]*\)$/\1/p' "$WORK/hotpath.log")
 }
 start_baseline() {
@@ -62,7 +66,7 @@ start_baseline() {
   BASELINE_API_KEY=benchkey BASELINE_DIR="$WORK/bl-data" "$PY" -m uvicorn app:app --app-dir "$APP_DIR" \
     --host 127.0.0.1 --port $BL_PORT --workers 2 --log-level warning 2>"$WORK/baseline.log" &
   SERVER_PID=$!
-  wait_http "http://127.0.0.1:$BL_PORT/health"
+  wait_http "http://127.0.0.1:$BL_PORT/health" "$WORK/baseline.log"
 }
 
 RESULTS="$WORK/results.jsonl"
