@@ -9,7 +9,7 @@
 # Usage: bench/images/run.sh            (from the repository root)
 # Env:   LEVELS="1 8 64"  SERVERS="baseline hotpath"  PHOTOS=8
 #        UPLOADS_PER_CLIENT=2 MIN_UPLOADS=8 (uploads per level: the larger)
-#        BASELINE_DIR_APP=/work/shared/baselines/fastapi_images  PY=/usr/bin/python3
+#        BASELINE_DIR_APP=../shared/baselines/fastapi_images  MAKE_PHOTOS=../shared/make_photos.py  PY=/usr/bin/python3
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -18,8 +18,8 @@ SERVERS=${SERVERS:-"baseline hotpath"}
 PHOTOS=${PHOTOS:-8}
 UPLOADS_PER_CLIENT=${UPLOADS_PER_CLIENT:-2}
 MIN_UPLOADS=${MIN_UPLOADS:-8}
-APP_DIR=${BASELINE_DIR_APP:-/work/shared/baselines/fastapi_images}
-MAKE_PHOTOS=${MAKE_PHOTOS:-/work/shared/make_photos.py}
+APP_DIR=${BASELINE_DIR_APP:-$ROOT/../shared/baselines/fastapi_images}
+MAKE_PHOTOS=${MAKE_PHOTOS:-$ROOT/../shared/make_photos.py}
 PY=${PY:-/usr/bin/python3}
 HP_PORT=${HP_PORT:-18080}
 BL_PORT=${BL_PORT:-18090}
