@@ -67,7 +67,8 @@ func FuzzChunked(f *testing.F) {
 	})
 }
 
-// countMappedBytes runs the mapped-file path on data without a file.
+// countMappedBytes runs the parallel file path on data without a file,
+// with the values referenced in data (as in a mapped file) when e.mapValues.
 func countMappedBytes(data []byte, opts Options) (*Result, error) {
 	e, err := newEngine(opts)
 	if err != nil {
@@ -75,7 +76,11 @@ func countMappedBytes(data []byte, opts Options) (*Result, error) {
 	}
 	defer e.removeSpills()
 	defer e.setCfg.slab.close()
-	if err := e.countMapped(context.Background(), data); err != nil {
+	var mapped []byte
+	if e.mapValues() && len(data) > 0 {
+		mapped = data
+	}
+	if err := e.countAt(context.Background(), bytes.NewReader(data), int64(len(data)), mapped); err != nil {
 		e.freeWorkers()
 		return nil, err
 	}

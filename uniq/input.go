@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -44,15 +45,30 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 		}
 		return e.countStream(ctx, f)
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		e.total = st.Size()
-		return e.countStream(ctx, f)
-	}
-	defer syscall.Munmap(data)
 	e.total = st.Size()
 	e.exactProgress = true
-	return e.countMapped(ctx, data)
+	if e.mapValues() {
+		data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+		if err == nil {
+			_ = syscall.Madvise(data, madvPopulateRead)
+			e.mapped = append(e.mapped, data)
+			return e.countAt(ctx, bytes.NewReader(data), st.Size(), data)
+		}
+	}
+	return e.countAt(ctx, f, st.Size(), nil)
+}
+
+// madvPopulateRead is MADV_POPULATE_READ (Linux 5.14): map the whole file
+// in one call instead of one page fault per 64 KiB.
+const madvPopulateRead = 22
+
+// mapValues tells whether a plain file is memory-mapped so that the sets
+// point at values in the page cache instead of copying them: for whole
+// lines and records, where the distinct values are large and many (the
+// mapping costs resident memory the size of the file, which column counts,
+// with their small values, do not repay).
+func (e *engine) mapValues() bool {
+	return (e.lines || e.records) && !e.opts.Approx && !e.setCfg.counting
 }
 
 // compression names the compression whose magic bytes start b, or "".
@@ -99,37 +115,69 @@ func (e *engine) header(data []byte, more bool) (body int, ok bool, err error) {
 	return body, true, e.resolveColumns(fields, false)
 }
 
-// countMapped counts a memory-mapped file.
-func (e *engine) countMapped(ctx context.Context, data []byte) error {
-	data = bytes.TrimPrefix(data, bom)
-	body, _, err := e.header(data, false)
-	if err != nil {
+// countAt counts size bytes read with ReadAt: a plain file, read by every
+// worker in parallel into its own buffer. (Reads, unlike a memory map, change
+// no page tables: no TLB shootdowns between the workers, and resident memory
+// stays at one buffer per worker whatever the file's size.)
+func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped []byte) error {
+	var first [3]byte
+	n, _ := r.ReadAt(first[:], 0)
+	var start int64
+	if bytes.Equal(first[:n], bom) {
+		start = 3
+	}
+	// The header: read until its record ends.
+	for want := int64(64 << 10); ; want *= 2 {
+		head := make([]byte, min(want, size-start))
+		if _, err := r.ReadAt(head, start); err != nil && err != io.EOF {
+			return hotpath.WrapError(hotpath.EINVALID, err, "read error")
+		}
+		more := start+int64(len(head)) < size
+		body, ok, err := e.header(head, more)
+		if err != nil {
+			return err
+		}
+		if ok {
+			start += int64(body)
+			break
+		}
+	}
+	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), quotes: !e.lines, fileBase: -1}
+	if mapped != nil {
+		in.mapped, in.fileBase = mapped, e.files.add(mapped)
+	}
+	in.n = int((size - start + in.chunk - 1) / in.chunk)
+	in.odd = make([]bool, in.n+1)
+	in.known = 1
+	in.cond = sync.NewCond(&in.mu)
+	in.bufs = make(chan []byte, e.workers)
+	if err := e.scan(ctx, in); err != nil {
 		return err
 	}
-	m := &mappedInput{data: data, start: body, size: e.chunkSize, quotes: !e.lines}
-	m.n = (len(data) - body + m.size - 1) / m.size
-	m.odd = make([]bool, m.n+1)
-	m.known = 1
-	m.cond = sync.NewCond(&m.mu)
-	if err := e.scan(ctx, m); err != nil {
-		return err
-	}
-	e.bytes += int64(len(data))
+	e.bytes += size
 	return nil
 }
 
-// mappedInput cuts a mapped file into chunks. Each chunk's quote parity
-// (whether its first byte is inside quotes) is the parity of all quotes
-// before it: a worker counts its chunk's quotes, waits for the previous
-// chunk's parity, publishes its own and only then parses, so the chain
-// costs one fast count per chunk and the parses run in parallel.
-type mappedInput struct {
-	data   []byte
-	start  int
-	size   int
+// readAtInput cuts a file into chunks that workers read in parallel. Each
+// chunk's quote parity (whether its first byte is inside quotes) is the
+// parity of all quotes before it: a worker counts its chunk's quotes, waits
+// for the previous chunk's parity, publishes its own and only then parses,
+// so the chain costs one fast count per chunk and the parses run in
+// parallel. A chunk's records start at the first record boundary at or
+// after its nominal start and run to the first one at or after its end.
+type readAtInput struct {
+	r      io.ReaderAt
+	size   int64
+	start  int64
+	chunk  int64
 	n      int
 	quotes bool
-	next_  atomic.Int64
+	taken  atomic.Int64
+	bufs   chan []byte
+	// mapped is the file when it is memory-mapped: windows are slices of
+	// it, and values are referenced at fileBase+offset in the fileSpace.
+	mapped   []byte
+	fileBase int64
 
 	mu    sync.Mutex
 	cond  *sync.Cond
@@ -137,72 +185,147 @@ type mappedInput struct {
 	odd   []bool // odd[i]: an odd number of quotes precede chunk i's nominal start
 }
 
-func (m *mappedInput) next(ctx context.Context) (*chunk, error) {
-	i := int(m.next_.Add(1) - 1)
-	if i >= m.n {
+// window is a buffer holding the file from base on, extended on demand.
+type window struct {
+	in   *readAtInput
+	base int64
+	buf  []byte
+}
+
+// extend reads up to end (at least, when the file has it) into the window.
+func (w *window) extend(end int64) error {
+	end = min(end, w.in.size)
+	have := w.base + int64(len(w.buf))
+	if end <= have {
+		return nil
+	}
+	if w.in.mapped != nil {
+		w.buf = w.in.mapped[w.base:end]
+		return nil
+	}
+	n := int(end - have)
+	w.buf = slices.Grow(w.buf, n)
+	got, err := w.in.r.ReadAt(w.buf[len(w.buf):len(w.buf)+n], have)
+	w.buf = w.buf[:len(w.buf)+got]
+	if got < n {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF // the file shrank under us
+		}
+		return hotpath.WrapError(hotpath.EINVALID, err, "read error")
+	}
+	return nil
+}
+
+// boundary returns where the first record starting at or after pos begins,
+// given whether pos is inside quotes, reading on as far as needed.
+func (w *window) boundary(pos int64, odd bool) (int64, error) {
+	if pos >= w.in.size {
+		return w.in.size, nil
+	}
+	if !odd && w.buf[pos-1-w.base] == '\n' {
+		return pos, nil
+	}
+	const step = 64 << 10
+	for p := pos; ; {
+		if err := w.extend(p + step); err != nil {
+			return 0, err
+		}
+		seg := w.buf[p-w.base:]
+		var end int
+		if w.in.quotes {
+			end, odd = recordEndFrom(seg, 0, odd)
+		} else {
+			end = bytes.IndexByte(seg, '\n')
+		}
+		if end >= 0 {
+			return p + int64(end) + 1, nil
+		}
+		p += int64(len(seg))
+		if p >= w.in.size {
+			return w.in.size, nil
+		}
+	}
+}
+
+func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
+	i := int(in.taken.Add(1) - 1)
+	if i >= in.n {
 		return nil, nil
 	}
-	lo := m.start + i*m.size
-	hi := min(lo+m.size, len(m.data))
+	lo := in.start + int64(i)*in.chunk
+	hi := min(lo+in.chunk, in.size)
+	var buf []byte
+	select {
+	case buf = <-in.bufs:
+	default:
+	}
+	w := &window{in: in, base: max(lo-1, 0), buf: buf[:0]} // one byte before lo tells whether lo starts a line
+	err := w.extend(hi)
 	var oddLo, oddHi bool
-	if m.quotes {
-		c := bytes.Count(m.data[lo:hi], []byte{'"'})&1 == 1
-		m.mu.Lock()
-		for m.known <= i {
-			m.cond.Wait()
+	if in.quotes {
+		odd := err == nil && bytes.Count(w.buf[lo-w.base:], []byte{'"'})&1 == 1
+		in.mu.Lock() // publish even after an error, so that no later chunk waits for ever
+		for in.known <= i {
+			in.cond.Wait()
 		}
-		oddLo = m.odd[i]
-		oddHi = oddLo != c
-		m.odd[i+1] = oddHi
-		m.known = i + 2
-		m.cond.Broadcast()
-		m.mu.Unlock()
+		oddLo = in.odd[i]
+		oddHi = oddLo != odd
+		in.odd[i+1] = oddHi
+		in.known = i + 2
+		in.cond.Broadcast()
+		in.mu.Unlock()
 	}
-	from, to := m.start, len(m.data)
+	if err != nil {
+		return nil, err
+	}
+	from, to := in.start, in.size
 	if i > 0 {
-		from = m.boundary(lo, oddLo)
+		if from, err = w.boundary(lo, oddLo); err != nil {
+			return nil, err
+		}
 	}
-	if i < m.n-1 {
-		to = m.boundary(hi, oddHi)
+	if i < in.n-1 {
+		if to, err = w.boundary(hi, oddHi); err != nil {
+			return nil, err
+		}
 	}
 	if from > to {
 		from = to
 	}
-	data := m.data
-	return &chunk{data: data[from:to], start: from, lineOf: func(pos int) int64 {
-		return 1 + int64(bytes.Count(data[:from+pos], []byte{'\n'}))
-	}}, nil
+	if err := w.extend(to); err != nil {
+		return nil, err
+	}
+	data := w.buf[from-w.base : to-w.base]
+	c := &chunk{data: data, buf: w.buf, fileBase: -1, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
+	if in.mapped != nil {
+		c.buf, c.fileBase = nil, in.fileBase+from
+	}
+	return c, nil
 }
 
-// boundary returns where the first record starting at or after pos begins,
-// given whether pos is inside quotes.
-func (m *mappedInput) boundary(pos int, odd bool) int {
-	if pos >= len(m.data) {
-		return len(m.data)
-	}
-	if !odd && m.data[pos-1] == '\n' {
-		return pos
-	}
-	if !m.quotes {
-		if k := bytes.IndexByte(m.data[pos:], '\n'); k >= 0 {
-			return pos + k + 1
+// lineOf returns the 1-based line of offset off, reading the file up to
+// it; only errors need it.
+func (in *readAtInput) lineOf(off int64) int64 {
+	line := int64(1)
+	buf := make([]byte, 1<<20)
+	for pos := int64(0); pos < off; {
+		n, _ := in.r.ReadAt(buf[:min(int64(len(buf)), off-pos)], pos)
+		if n == 0 {
+			break
 		}
-		return len(m.data)
+		line += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		pos += int64(n)
 	}
-	end, _ := recordEndFrom(m.data, pos, odd)
-	if end < 0 {
-		return len(m.data)
-	}
-	return end + 1
+	return line
 }
 
-// release drops the scanned pages from the process's mapping (they stay in
-// the page cache), so that resident memory does not grow with the file.
-func (m *mappedInput) release(c *chunk) {
-	lo := (c.start + pageSize - 1) &^ (pageSize - 1)
-	hi := (c.start + len(c.data)) &^ (pageSize - 1)
-	if hi > lo {
-		_ = syscall.Madvise(m.data[lo:hi], syscall.MADV_DONTNEED)
+func (in *readAtInput) release(c *chunk) {
+	if c.buf == nil {
+		return
+	}
+	select {
+	case in.bufs <- c.buf:
+	default:
 	}
 }
 
@@ -352,7 +475,7 @@ func (s *streamInput) run(ctx context.Context) {
 		}
 		nb = append(nb[:0], s.buf[cut:]...)
 		data, line := s.buf[:cut], s.line
-		c := &chunk{data: data, buf: s.buf, lineOf: func(pos int) int64 {
+		c := &chunk{data: data, buf: s.buf, fileBase: -1, lineOf: func(pos int) int64 {
 			return line + int64(bytes.Count(data[:pos], []byte{'\n'}))
 		}}
 		s.line += int64(bytes.Count(data, []byte{'\n'}))

@@ -2,7 +2,6 @@ package uniq
 
 import (
 	"math/bits"
-	"os"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -19,9 +18,8 @@ const (
 	firstRegion = 1 << 20  // small counts stay small
 	regionSize  = 64 << 20 // regions double up to this size
 	minPiece    = 4 << 10
+	dropPiece   = 64 << 10 // freed pieces this large give their pages back at once
 )
-
-var pageSize = os.Getpagesize()
 
 // slab hands out zeroed power-of-two pieces; it is safe for concurrent use.
 type slab struct {
@@ -53,7 +51,11 @@ func (s *slab) alloc(n int) []byte {
 	if k := len(s.free[c]); k > 0 {
 		b := s.free[c][k-1]
 		s.free[c] = s.free[c][:k-1]
-		clear(b)
+		if len(b) < dropPiece {
+			clear(b)
+		} else {
+			populate(b) // dropped: zeros again, faulted in at once
+		}
 		return b[:n]
 	}
 	if len(s.rest) < size {
@@ -92,6 +94,9 @@ func (s *slab) release(b []byte) {
 		return
 	}
 	c := bits.Len(uint(len(b))) - 1
+	if len(b) >= dropPiece {
+		_ = syscall.Madvise(b, syscall.MADV_DONTNEED) // back to the OS until reused
+	}
 	s.free[c] = append(s.free[c], b)
 }
 
@@ -116,7 +121,19 @@ func mmap(n int) []byte {
 	if n >= 32<<20 {
 		_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
 	}
+	populate(b)
 	return b
+}
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14).
+const madvPopulateWrite = 23
+
+// populate faults b in, writable, with one call: page by page, the workers'
+// first writes would each fault, contend on the page-table lock and (after
+// a read of the shared zero page) flush TLBs across cores. Older kernels
+// refuse the advice and fault lazily as before.
+func populate(b []byte) {
+	_ = syscall.Madvise(b, madvPopulateWrite)
 }
 
 func (s *slab) allocSlots(n int) []slot {

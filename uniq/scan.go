@@ -3,17 +3,17 @@ package uniq
 import (
 	"bytes"
 	"fmt"
+	"unsafe"
 
 	"github.com/hotpath/hotpath"
-	"github.com/zeebo/xxh3"
 )
 
 // chunk is a run of whole records (or whole lines) for one worker to scan.
 type chunk struct {
-	data   []byte
-	lineOf func(pos int) int64 // the 1-based input line of data[pos], for errors
-	buf    []byte              // the buffer to recycle after the scan, if any
-	start  int                 // offset of data in a mapped file
+	data     []byte
+	lineOf   func(pos int) int64 // the 1-based input line of data[pos], for errors
+	buf      []byte              // the buffer to recycle after the scan, if any
+	fileBase int64               // offset of data[0] in the engine's fileSpace; -1 when not mapped
 }
 
 // worker scans chunks into its own sets (or sketches); the engine merges the
@@ -29,10 +29,14 @@ type worker struct {
 	canon   []byte
 	rows    int64
 	skipped int64
+	// fileBase is the fileSpace offset of the chunk being scanned, -1 when
+	// it is not mapped; dataAddr is the address of its first byte.
+	fileBase int64
+	dataAddr uintptr
 }
 
 func newWorker(e *engine) *worker {
-	w := &worker{e: e}
+	w := &worker{e: e, fileBase: -1}
 	for range e.names {
 		if e.opts.Approx {
 			w.hlls = append(w.hlls, newHLL(e.precision))
@@ -46,13 +50,16 @@ func newWorker(e *engine) *worker {
 
 // add counts value v, which stays valid until the chunk is done, for target t.
 func (w *worker) add(t int, v []byte) {
-	h := xxh3.Hash(v)
+	h := hashValue(v)
 	if w.hlls != nil {
 		w.hlls[t].add(h)
 		return
 	}
 	b := &w.batches[t]
-	b.h[b.n], b.v[b.n] = h, v
+	b.h[b.n], b.v[b.n], b.off[b.n] = h, v, -1
+	if w.fileBase >= 0 && len(v) > 0 {
+		b.off[b.n] = w.fileBase + int64(uintptr(unsafe.Pointer(unsafe.SliceData(v)))-w.dataAddr)
+	}
 	if b.n++; b.n == batchSize {
 		w.sets[t].insertBatch(b)
 	}
@@ -66,7 +73,10 @@ func (w *worker) addCopy(t int, v []byte) {
 	}
 	n := len(w.held)
 	w.held = append(w.held, v...)
+	base := w.fileBase
+	w.fileBase = -1 // held copies are not in the file
 	w.add(t, w.held[n:])
+	w.fileBase = base
 }
 
 // flush inserts the batched values.
@@ -82,6 +92,10 @@ func (w *worker) flush() {
 // scan counts one chunk.
 func (w *worker) scan(c *chunk) error {
 	defer w.flush()
+	w.fileBase = c.fileBase
+	if len(c.data) > 0 {
+		w.dataAddr = uintptr(unsafe.Pointer(unsafe.SliceData(c.data)))
+	}
 	if w.e.lines {
 		w.scanLines(c.data)
 		return nil

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/zeebo/xxh3"
 )
 
 // partitionBits is how many of a hash's top bits choose its partition. The
@@ -16,17 +18,74 @@ const partitionBits = 8
 const partitionCount = 1 << partitionBits
 
 // slot is one entry of a partition's open-addressing table: the value's
-// 64-bit hash and where its bytes are in the partition's arena.
+// 64-bit hash and where its bytes are: in the partition's arena, in a
+// mapped input file (refFile), or, for a value of at most 8 bytes, nowhere:
+// such a value's hash is a bijection of its bytes (see hashValue), so hash
+// and length identify it exactly and it needs no second memory access.
 type slot struct {
 	hash uint64
-	ref  uint64 // 0: empty; else refUsed | block<<refBlockShift | offset
+	ref  uint64 // 0: empty; refUsed | block<<refBlockShift | offset; refUsed | refInline | len<<inlineLenShift | count; or a refFile
 }
 
 const (
-	refUsed       = uint64(1) << 63
-	refBlockShift = 40
-	refOffsetMask = uint64(1)<<refBlockShift - 1
+	refUsed         = uint64(1) << 63
+	refInline       = uint64(1) << 62
+	refFile         = uint64(1) << 61 // refUsed | refFile | len<<refFileLenShift | offset in the mapped files
+	refFileLenShift = 40
+	maxFileRefLen   = 1<<21 - 1
+	refBlockShift   = 40 // block indexes stay below 2^21
+	refOffsetMask   = uint64(1)<<refBlockShift - 1
+	inlineLenShift  = 57 // bits 57-60: below refFile
+	inlineCountMask = uint64(1)<<inlineLenShift - 1
+	maxInline       = 8
 )
+
+// hashValue is the hash every set uses: for values of at most 8 bytes the
+// murmur3 finalizer of the bytes, a bijection so that equal hashes of
+// values of equal length mean equal values; for longer ones xxh3.
+func hashValue(v []byte) uint64 {
+	if len(v) > maxInline {
+		return xxh3.Hash(v)
+	}
+	return fmix64(load64(v))
+}
+
+func load64(v []byte) uint64 {
+	if len(v) == 8 {
+		return binary.LittleEndian.Uint64(v)
+	}
+	var b [8]byte
+	copy(b[:], v)
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func fmix64(k uint64) uint64 {
+	k ^= k >> 33
+	k *= 0xff51afd7ed558ccd
+	k ^= k >> 33
+	k *= 0xc4ceb9fe1a85ec53
+	k ^= k >> 33
+	return k
+}
+
+// unfmix64 inverts fmix64.
+func unfmix64(k uint64) uint64 {
+	k ^= k >> 33
+	k *= inverse64(0xc4ceb9fe1a85ec53)
+	k ^= k >> 33
+	k *= inverse64(0xff51afd7ed558ccd)
+	k ^= k >> 33
+	return k
+}
+
+// inverse64 returns the inverse of odd a modulo 2^64 (Newton's iteration).
+func inverse64(a uint64) uint64 {
+	x := a
+	for range 5 {
+		x *= 2 - a*x
+	}
+	return x
+}
 
 const (
 	minTableSlots  = 256 // 4 KiB, the smallest slab piece
@@ -39,6 +98,7 @@ type setConfig struct {
 	counting bool          // entries carry an 8-byte occurrence count (for --top)
 	mem      *atomic.Int64 // bytes held by all sets of one count, for the memory budget
 	slab     *slab         // where tables and arena blocks come from
+	files    *fileSpace    // mapped inputs that values may point into instead of being copied
 }
 
 // set is an exact distinct set of byte strings, split by hash into
@@ -59,7 +119,7 @@ func newSet(cfg *setConfig) *set {
 
 // insert adds v, whose hash is h, with count n.
 func (s *set) insert(h uint64, v []byte, n uint64) {
-	s.parts[h>>(64-partitionBits)].insert(h, v, n)
+	s.parts[h>>(64-partitionBits)].insert(h, v, n, -1)
 }
 
 // batchSize is how many values a worker hashes before inserting them: the
@@ -70,9 +130,10 @@ const batchSize = 32
 
 // batch is values waiting to be inserted into one set.
 type batch struct {
-	n int
-	h [batchSize]uint64
-	v [batchSize][]byte
+	n   int
+	h   [batchSize]uint64
+	v   [batchSize][]byte
+	off [batchSize]int64 // where v is in the mapped files, or -1
 }
 
 // insertBatch inserts the batch's values (count 1 each) and empties it.
@@ -98,13 +159,19 @@ func (s *set) insertBatch(b *batch) {
 				break
 			}
 			if sl.hash == h {
-				sink += uint64(p.entry(sl.ref)[0])
+				switch {
+				case sl.ref&refFile != 0:
+					sink += uint64(p.cfg.files.at(sl.ref)[0])
+				case sl.ref&refInline == 0:
+					sink += uint64(p.entry(sl.ref)[0])
+				}
 				break
 			}
 		}
 	}
 	for i := range b.n {
-		s.insert(b.h[i], b.v[i], 1)
+		h := b.h[i]
+		s.parts[h>>(64-partitionBits)].insert(h, b.v[i], 1, b.off[i])
 		b.v[i] = nil
 	}
 	b.n = 0
@@ -138,31 +205,59 @@ type partition struct {
 	used   int // bytes used in the last block
 }
 
-func (p *partition) insert(h uint64, v []byte, n uint64) {
+// off is where v is in the mapped files (-1: not there): a new value is
+// then referenced there instead of copied into the arena.
+func (p *partition) insert(h uint64, v []byte, n uint64, off int64) {
 	if p.n >= len(p.slots)-len(p.slots)>>2 { // keep the load under 3/4
 		p.grow()
 	}
 	mask := uint64(len(p.slots) - 1)
+	if len(v) <= maxInline {
+		tag := refUsed | refInline | uint64(len(v))<<inlineLenShift
+		for i := h & mask; ; i = (i + 1) & mask {
+			s := &p.slots[i]
+			if s.ref == 0 {
+				s.hash, s.ref = h, tag|n
+				p.n++
+				return
+			}
+			if s.hash == h && s.ref&^inlineCountMask == tag {
+				s.ref += n
+				return
+			}
+		}
+	}
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &p.slots[i]
 		if s.ref == 0 {
 			s.hash = h
-			s.ref = p.store(v, n)
+			if off >= 0 && len(v) <= maxFileRefLen && !p.cfg.counting {
+				s.ref = refUsed | refFile | uint64(len(v))<<refFileLenShift | uint64(off)
+			} else {
+				s.ref = p.store(v, n)
+			}
 			p.n++
 			return
 		}
-		if s.hash == h {
-			e := p.entry(s.ref)
-			if p.cfg.counting {
-				if got := p.valueAt(e[8:]); bytes.Equal(got, v) {
-					binary.LittleEndian.PutUint64(e, binary.LittleEndian.Uint64(e)+n)
-					return
-				}
-				continue
-			}
-			if bytes.Equal(p.valueAt(e), v) {
+		if s.hash != h || s.ref&refInline != 0 {
+			continue
+		}
+		if s.ref&refFile != 0 {
+			if bytes.Equal(p.cfg.files.at(s.ref), v) {
 				return
 			}
+			continue
+		}
+		e := p.entry(s.ref)
+		if p.cfg.counting {
+			if bytes.Equal(p.valueAt(e[8:]), v) {
+				binary.LittleEndian.PutUint64(e, binary.LittleEndian.Uint64(e)+n)
+				return
+			}
+			continue
+		}
+		if bytes.Equal(p.valueAt(e), v) {
+			return
 		}
 	}
 }
@@ -179,8 +274,16 @@ func (p *partition) valueAt(e []byte) []byte {
 	return e[k : k+int(l)]
 }
 
-// value returns the value and count stored at ref.
-func (p *partition) value(ref uint64) ([]byte, uint64) {
+// value returns the value and count of the slot (h, ref); an inline value
+// is decoded into buf.
+func (p *partition) value(h, ref uint64, buf *[8]byte) ([]byte, uint64) {
+	if ref&refInline != 0 {
+		binary.LittleEndian.PutUint64(buf[:], unfmix64(h))
+		return buf[:(ref&^refUsed&^refInline)>>inlineLenShift], ref & inlineCountMask
+	}
+	if ref&refFile != 0 {
+		return p.cfg.files.at(ref), 1
+	}
 	e := p.entry(ref)
 	var n uint64 = 1
 	if p.cfg.counting {
@@ -244,23 +347,79 @@ func (p *partition) grow() {
 	}
 }
 
-// merge moves every entry of o into p, adding counts, and frees o. The
-// stored hashes are reused: nothing is hashed again.
-func (p *partition) merge(o *partition) {
+// absorb moves every entry of o into p, adding counts, and frees o. Nothing
+// is hashed again and no value is copied: o's arena blocks join p's and o's
+// refs are rebased onto them; the table is sized once for both, and the
+// probes stay inside one partition, small enough for the cache.
+func (p *partition) absorb(o *partition) {
+	if o.n == 0 {
+		o.free()
+		return
+	}
+	for p.n+o.n >= len(p.slots)-len(p.slots)>>2 {
+		p.grow()
+	}
+	base := uint64(len(p.blocks)) << refBlockShift
+	p.blocks = append(p.blocks, o.blocks...)
+	if len(o.blocks) > 0 {
+		p.used = o.used // new values go on filling o's last block
+	}
+	o.blocks, o.used = nil, 0
+	var buf, obuf [8]byte
 	for _, s := range o.slots {
-		if s.ref != 0 {
-			v, n := o.value(s.ref)
-			p.insert(s.hash, v, n)
+		if s.ref == 0 {
+			continue
 		}
+		ref := s.ref
+		if ref&(refInline|refFile) == 0 {
+			ref += base
+		}
+		v, n := p.value(s.hash, ref, &obuf)
+		p.place(s.hash, ref, v, n, &buf)
 	}
 	o.free()
 }
 
-// each calls fn for every entry.
+// place inserts the entry (h, ref) whose value v is already stored (in p's
+// arena, in a mapped file, or inline), or adds its count n to an equal entry.
+func (p *partition) place(h, ref uint64, v []byte, n uint64, buf *[8]byte) {
+	if p.n >= len(p.slots)-len(p.slots)>>2 {
+		p.grow()
+	}
+	mask := uint64(len(p.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &p.slots[i]
+		if s.ref == 0 {
+			s.hash, s.ref = h, ref
+			p.n++
+			return
+		}
+		if s.hash != h || (s.ref&refInline) != (ref&refInline) {
+			continue
+		}
+		if ref&refInline != 0 {
+			if s.ref&^inlineCountMask == ref&^inlineCountMask {
+				s.ref += n
+				return
+			}
+			continue
+		}
+		if got, _ := p.value(h, s.ref, buf); bytes.Equal(got, v) {
+			if p.cfg.counting { // counting sets hold no file refs
+				e := p.entry(s.ref)
+				binary.LittleEndian.PutUint64(e, binary.LittleEndian.Uint64(e)+n)
+			}
+			return
+		}
+	}
+}
+
+// each calls fn for every entry; v is valid only during the call.
 func (p *partition) each(fn func(h uint64, v []byte, n uint64)) {
+	var buf [8]byte
 	for _, s := range p.slots {
 		if s.ref != 0 {
-			v, n := p.value(s.ref)
+			v, n := p.value(s.hash, s.ref, &buf)
 			fn(s.hash, v, n)
 		}
 	}
@@ -280,4 +439,36 @@ func (p *partition) free() {
 	p.blocks = nil
 	p.used = 0
 	p.n = 0
+}
+
+// fileSpace is the memory-mapped inputs of one count, one after another in
+// a single offset space, so that a set can point at a value where it lies
+// in the page cache instead of copying it.
+type fileSpace struct {
+	maps []mappedFile
+	size int64
+}
+
+type mappedFile struct {
+	base int64
+	data []byte
+}
+
+// add appends a mapping and returns its base offset.
+func (fs *fileSpace) add(data []byte) int64 {
+	base := fs.size
+	fs.maps = append(fs.maps, mappedFile{base: base, data: data})
+	fs.size += int64(len(data))
+	return base
+}
+
+// at returns the bytes a refFile points at.
+func (fs *fileSpace) at(ref uint64) []byte {
+	off := int64(ref & refOffsetMask)
+	n := int64(ref>>refFileLenShift) & maxFileRefLen
+	m := fs.maps[len(fs.maps)-1]
+	for i := len(fs.maps) - 2; off < m.base; i-- {
+		m = fs.maps[i]
+	}
+	return m.data[off-m.base : off-m.base+n]
 }

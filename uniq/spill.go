@@ -108,7 +108,7 @@ func (e *engine) countSpilled(ctx context.Context, t int) (int64, []ValueCount, 
 							b = b[8:]
 						}
 						l, k := binary.Uvarint(b)
-						part.insert(h, b[k:k+int(l)], n)
+						part.insert(h, b[k:k+int(l)], n, -1)
 						b = b[k+int(l):]
 					}
 				}

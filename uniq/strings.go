@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
-
-	"github.com/zeebo/xxh3"
 )
 
 // CountStrings returns the number of distinct items, as Python's
@@ -22,7 +20,7 @@ func CountStrings(items []string, trim bool) int64 {
 			if trim {
 				v = pyStrip(v)
 			}
-			s.insert(xxh3.Hash(v), v, 1)
+			s.insert(hashValue(v), v, 1)
 		}
 	})
 }
@@ -63,7 +61,7 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 			if trim {
 				v = pyStrip(v)
 			}
-			s.insert(xxh3.Hash(v), v, 1)
+			s.insert(hashValue(v), v, 1)
 			if k < 0 {
 				return
 			}

@@ -102,6 +102,8 @@ type engine struct {
 	chunkSize int
 	setCfg    setConfig
 	mem       atomic.Int64
+	files     *fileSpace // mapped inputs the sets point into
+	mapped    [][]byte   // the mappings, unmapped when the count ends
 
 	workerSet []*worker
 	bytes     int64 // input bytes scanned, after decompression
@@ -147,7 +149,8 @@ func newEngine(opts Options) (*engine, error) {
 	}
 	e.lines = len(opts.Columns) == 0 && !opts.Records
 	e.records = opts.Records
-	e.setCfg = setConfig{counting: opts.Top > 0, mem: &e.mem, slab: &slab{}}
+	e.files = &fileSpace{}
+	e.setCfg = setConfig{counting: opts.Top > 0, mem: &e.mem, slab: &slab{}, files: e.files}
 	switch {
 	case e.lines:
 		e.names = []string{"lines"}
@@ -365,7 +368,7 @@ func mergeSets(sets []*set, top, workers int) (int64, []ValueCount) {
 				}
 				base := &sets[0].parts[p]
 				for _, s := range sets[1:] {
-					base.merge(&s.parts[p])
+					base.absorb(&s.parts[p])
 				}
 				total.Add(int64(base.n))
 				if top > 0 {
@@ -396,6 +399,11 @@ func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, er
 	}
 	defer e.removeSpills()
 	defer e.setCfg.slab.close()
+	defer func() {
+		for _, m := range e.mapped {
+			_ = syscall.Munmap(m)
+		}
+	}()
 	for _, in := range inputs {
 		if in.Reader != nil {
 			e.total = -1

@@ -70,6 +70,7 @@ func TestLines(t *testing.T) {
 		{"BOM ignored", "\ufeffa\na\n", 1},
 		{"not UTF-8", "\xff\xfe\n\xff\xfe\n\xc3\n", 2},
 		{"quotes are plain text", "\"a\nb\"\n", 2},
+		{"inline and referenced values side by side", "12345678\nabcdefghij\n12345678\nabcdefghij\n1234567\n", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -470,12 +471,17 @@ func TestApprox(t *testing.T) {
 }
 
 func TestCountStrings(t *testing.T) {
-	items := []string{"a", " a", "b", "a", "", "", "b\u3000"}
-	if got := CountStrings(items, false); got != 5 {
-		t.Errorf("got %d, want 5", got)
+	items := []string{"a", " a", "b", "a", "", "", "b\u3000", "a\x00", "\x00", "12345678", "123456789", "12345678"}
+	if got := CountStrings(items, false); got != 9 {
+		t.Errorf("got %d, want 9", got)
 	}
-	if got := CountStrings(items, true); got != 3 {
-		t.Errorf("trim: got %d, want 3", got)
+	if got := CountStrings(items, true); got != 7 {
+		t.Errorf("trim: got %d, want 7", got)
+	}
+	for _, k := range []uint64{0, 1, 42, 1 << 63, ^uint64(0)} {
+		if got := unfmix64(fmix64(k)); got != k {
+			t.Errorf("unfmix64(fmix64(%d)) = %d", k, got)
+		}
 	}
 	var many []string
 	for i := range 300000 {
