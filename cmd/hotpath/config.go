@@ -149,7 +149,7 @@ func (f presetsFlag) Set(s string) error {
 func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.String("config", "", "JSON configuration file (env HOTPATH_CONFIG)")
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address; port 0 picks a free port")
-	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory of the embedded backends (default store and db)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory of the embedded backends: blob store, database, queue")
 	fs.StringVar(&c.Store, "store", c.Store, "blob store URL: file://DIR (default DATA/blobs)")
 	fs.StringVar(&c.DB, "db", c.DB, "metadata store URL: sqlite://FILE (default DATA/hotpath.db)")
 	fs.StringVar(&c.Cache, "cache", c.Cache, "cache URL: mem://")
