@@ -455,28 +455,28 @@ func TransformHash(canonical string) string {
 }
 
 // OutputSize returns the width and height o makes of a srcW × srcH image, as
-// the engine does: a missing side follows the aspect ratio, both missing keep
-// the source size; fit scales inside the box and never enlarges; fill, pad
-// and force produce the box.
+// an engine with the default limits does (see Limits.OutputSize).
 func OutputSize(o TransformOptions, srcW, srcH int) (int, int) {
+	return DefaultLimits().OutputSize(o, srcW, srcH)
+}
+
+// OutputSize returns the width and height o makes of a srcW × srcH image, as
+// an engine with these limits does, so that callers can check and announce an
+// output before making it: a missing side follows the aspect ratio, both
+// missing keep the source size; fit scales inside the box and never enlarges;
+// fill, pad and force produce the box. Fit sizes, and the source size when
+// no side is given, shrink further so that neither side passes
+// MaxOutputSide (0: no bound), as the engine shrinks them; a box with a side
+// above it the engine refuses outright (ETOOLARGE).
+func (l Limits) OutputSize(o TransformOptions, srcW, srcH int) (int, int) {
 	w, h := o.Width, o.Height
 	if srcW <= 0 || srcH <= 0 {
 		return w, h
 	}
-	if w == 0 && h == 0 {
-		return srcW, srcH
-	}
 	fw, fh := float64(srcW), float64(srcH)
-	if o.Fit == FitInside || o.Fit == "" {
-		scale := math.Inf(1)
-		if w > 0 {
-			scale = float64(w) / fw
-		}
-		if h > 0 {
-			scale = math.Min(scale, float64(h)/fh)
-		}
-		scale = math.Min(scale, 1)
-		return max(1, int(math.Round(fw*scale))), max(1, int(math.Round(fh*scale)))
+	if o.Fit == FitInside || o.Fit == "" || w == 0 && h == 0 {
+		scale := FitScale(srcW, srcH, w, h, l.MaxOutputSide)
+		return ScaledSide(srcW, scale), ScaledSide(srcH, scale)
 	}
 	if w == 0 {
 		w = max(1, int(math.Round(fw*float64(h)/fh)))
@@ -485,6 +485,33 @@ func OutputSize(o TransformOptions, srcW, srcH int) (int, int) {
 		h = max(1, int(math.Round(fh*float64(w)/fw)))
 	}
 	return w, h
+}
+
+// FitScale is the scale that fits a srcW × srcH image inside a w × h box
+// (a zero side is unbounded; both zero keep the size) without enlarging it,
+// then shrinks it further when a side would pass maxSide (0: no bound).
+// Engines size fit outputs with it and ScaledSide, so that their outputs are
+// what OutputSize predicts to the pixel.
+func FitScale(srcW, srcH, w, h, maxSide int) float64 {
+	fw, fh := float64(srcW), float64(srcH)
+	scale := 1.0
+	if w > 0 {
+		scale = math.Min(scale, float64(w)/fw)
+	}
+	if h > 0 {
+		scale = math.Min(scale, float64(h)/fh)
+	}
+	if long := math.Max(fw, fh) * scale; maxSide > 0 && long > float64(maxSide) {
+		scale *= float64(maxSide) / long
+	}
+	return scale
+}
+
+// ScaledSide is a side of side pixels scaled by scale: rounded to the
+// nearest pixel, at least one. Rounding each side on its own keeps a fit
+// inside its box: the side the box bounds scales to the box exactly.
+func ScaledSide(side int, scale float64) int {
+	return max(1, int(math.Round(float64(side)*scale)))
 }
 
 // TransformURL is a transform path taken apart.

@@ -215,7 +215,7 @@ func TestTransformPolicyCheckSize(t *testing.T) {
 	}{
 		{hotpath.TransformOptions{Width: 2000}, 4000, 3000, false},
 		{hotpath.TransformOptions{Width: 3000, Fit: hotpath.FitFill}, 1000, 3000, true}, // height follows: 9000
-		{hotpath.TransformOptions{}, 4000, 3000, true},            // 12 MP at source size
+		{hotpath.TransformOptions{}, 4000, 3000, true},                                  // 12 MP at source size
 		{hotpath.TransformOptions{Width: 1000, Height: 1000}, 8000, 100, false},
 	}
 	for _, tt := range tests {
@@ -243,11 +243,56 @@ func TestOutputSize(t *testing.T) {
 		{hotpath.TransformOptions{Width: 8000}, 4000, 3000, 4000, 3000}, // fit never enlarges
 		{hotpath.TransformOptions{Width: 8000, Fit: hotpath.FitFill}, 4000, 3000, 8000, 6000},
 		{hotpath.TransformOptions{Height: 150, Fit: hotpath.FitPad}, 4000, 3000, 200, 150},
+		{hotpath.TransformOptions{Width: 100, Height: 100}, 200, 300, 67, 100}, // never 67×101
+		{hotpath.TransformOptions{Height: 100}, 200, 300, 67, 100},
+		// The engine caps fit sizes, and the source size, at 8192 a side.
+		{hotpath.TransformOptions{}, 10000, 1000, 8192, 819},
+		{hotpath.TransformOptions{}, 1000, 10000, 819, 8192},
+		{hotpath.TransformOptions{}, 8192, 8192, 8192, 8192},
+		{hotpath.TransformOptions{Width: 500}, 500, 20000, 205, 8192},
+		{hotpath.TransformOptions{Width: 9000, Fit: hotpath.FitFill}, 9000, 100, 9000, 100}, // boxes are as asked
 	}
 	for _, tt := range tests {
 		w, h := hotpath.OutputSize(tt.opts, tt.srcW, tt.srcH)
 		if w != tt.wantW || h != tt.wantH {
 			t.Errorf("OutputSize(%+v, %d×%d) = %d×%d, want %d×%d", tt.opts, tt.srcW, tt.srcH, w, h, tt.wantW, tt.wantH)
+		}
+	}
+}
+
+func TestLimitsOutputSize(t *testing.T) {
+	tests := []struct {
+		maxSide      int
+		opts         hotpath.TransformOptions
+		srcW, srcH   int
+		wantW, wantH int
+	}{
+		{64, hotpath.TransformOptions{}, 200, 300, 43, 64},
+		{64, hotpath.TransformOptions{}, 64, 20, 64, 20},
+		{64, hotpath.TransformOptions{Width: 60}, 200, 300, 43, 64},
+		{64, hotpath.TransformOptions{Width: 60, Fit: hotpath.FitForce}, 200, 300, 60, 90},
+		{0, hotpath.TransformOptions{}, 20000, 100, 20000, 100}, // 0: no bound
+	}
+	for _, tt := range tests {
+		l := hotpath.Limits{MaxOutputSide: tt.maxSide}
+		if w, h := l.OutputSize(tt.opts, tt.srcW, tt.srcH); w != tt.wantW || h != tt.wantH {
+			t.Errorf("Limits{MaxOutputSide: %d}.OutputSize(%+v, %d×%d) = %d×%d, want %d×%d", tt.maxSide, tt.opts, tt.srcW, tt.srcH, w, h, tt.wantW, tt.wantH)
+		}
+	}
+}
+
+// TestFitScaleStaysInsideBox: over many sources and boxes, a fit scaled by
+// FitScale and rounded by ScaledSide never passes the box or the side limit.
+func TestFitScaleStaysInsideBox(t *testing.T) {
+	for srcW := 1; srcW <= 400; srcW += 7 {
+		for srcH := 1; srcH <= 400; srcH += 11 {
+			for _, box := range [][2]int{{100, 100}, {0, 100}, {100, 0}, {67, 45}, {1, 1}, {333, 0}} {
+				s := hotpath.FitScale(srcW, srcH, box[0], box[1], 250)
+				w, h := hotpath.ScaledSide(srcW, s), hotpath.ScaledSide(srcH, s)
+				if box[0] > 0 && w > box[0] || box[1] > 0 && h > box[1] || w > 250 || h > 250 || w > srcW || h > srcH {
+					t.Fatalf("%d×%d in %d×%d: %d×%d", srcW, srcH, box[0], box[1], w, h)
+				}
+			}
 		}
 	}
 }
