@@ -70,27 +70,30 @@ const char *hp_loader(VipsImage *in) {
 }
 
 /* Shrink-on-load: vips_thumbnail picks the JPEG DCT scale, the WebP/HEIF
- * reduced decode or the TIFF pyramid level that the width needs, rotates by
- * EXIF orientation and, with n=-1, keeps every animation frame. */
+ * reduced decode or the TIFF pyramid level that the size needs, rotates by
+ * EXIF orientation and, with n=-1, keeps every animation frame. width and
+ * height are the upright size wanted, per frame, already in the image's
+ * aspect ratio: FORCE makes exactly that, where a width alone would leave
+ * libvips to round the height its own way. */
 static const char *load_options(int animated) {
 	return animated ? "n=-1,fail_on=error" : "fail_on=error";
 }
 
-int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int animated) {
-	return vips_thumbnail_source(src, out, width, "height", VIPS_MAX_COORD,
-		"size", VIPS_SIZE_DOWN, "option_string", load_options(animated), NULL);
+int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int height, int animated) {
+	return vips_thumbnail_source(src, out, width, "height", height,
+		"size", VIPS_SIZE_FORCE, "option_string", load_options(animated), NULL);
 }
 
 /* JPEG shrink-on-load by the largest DCT scale the output allows, as
  * Pillow's draft and imgproxy do: vips_thumbnail keeps a factor of two more
  * for its own reduce, which for a 12 MP photo scaled to 1600 px means a
  * full-size decode. */
-int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int shrink) {
+int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink) {
 	VipsImage *im = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL,
 		"fail_on", VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
 	if (!im)
 		return -1;
-	int r = vips_thumbnail_image(im, out, width, "height", VIPS_MAX_COORD, "size", VIPS_SIZE_DOWN, NULL);
+	int r = vips_thumbnail_image(im, out, width, "height", height, "size", VIPS_SIZE_FORCE, NULL);
 	g_object_unref(im);
 	return r;
 }

@@ -20,8 +20,8 @@ int hp_page_height(VipsImage *in);
 const char *hp_loader(VipsImage *in);
 int hp_has_icc(VipsImage *in);
 
-int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int animated);
-int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int shrink);
+int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int height, int animated);
+int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink);
 int hp_load_full(VipsSource *src, VipsImage **out);
 
 int hp_to_srgb(VipsImage *in, VipsImage **out);

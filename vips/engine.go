@@ -230,8 +230,14 @@ func (e *Engine) render(ctx context.Context, s *source, opts []hotpath.Transform
 // decode loads s scaled by scale (≤ 1), rotated upright, in sRGB, into
 // memory. Every decode error surfaces here as EUNPROCESSABLE, since the
 // pixels are all read before any output is made.
+//
+// libvips is asked for both sides of the scaled size, exactly: the plan that
+// asked for scale rounds each side on its own (hotpath.ScaledSide), while
+// vips_thumbnail given a width alone derives the height with its own
+// rounding, which can pass the plan's box by a pixel (200×300 at a third:
+// 67×101 where the box is 100 high).
 func (e *Engine) decode(s *source, scale float64, animated, full bool) (*image, error) {
-	width := max(1, int(math.Round(float64(s.info.Width)*scale)))
+	width, height := hotpath.ScaledSide(s.info.Width, scale), hotpath.ScaledSide(s.info.Height, scale)
 	an := C.int(0)
 	if animated {
 		an = 1
@@ -241,9 +247,9 @@ func (e *Engine) decode(s *source, scale float64, animated, full bool) (*image, 
 		case full:
 			return C.hp_load_full(s.src, out)
 		case s.info.Format == hotpath.FormatJPEG:
-			return C.hp_thumbnail_jpeg(s.src, out, C.int(width), C.int(jpegShrink(scale)))
+			return C.hp_thumbnail_jpeg(s.src, out, C.int(width), C.int(height), C.int(jpegShrink(scale, min(s.info.Width, s.info.Height))))
 		}
-		return C.hp_thumbnail(s.src, out, C.int(width), an)
+		return C.hp_thumbnail(s.src, out, C.int(width), C.int(height), an)
 	})
 	if err != nil {
 		return nil, unprocessable(err)
@@ -331,17 +337,9 @@ func (e *Engine) renderOne(master *image, p plan) (hotpath.Rendition, error) {
 func (e *Engine) shape(frame *image, p plan) (*image, error) {
 	o := p.opts
 	w, h := frame.width(), frame.height()
+	// The plan's size is the output's, whatever the master's: a master made
+	// for this plan already has it and is not resampled.
 	rw, rh := p.resizeW, p.resizeH
-	// The master was made for this plan: take vips' rounding as it is.
-	if o.Fit != hotpath.FitForce && abs(w-rw) <= 1 && abs(h-rh) <= 1 {
-		rw, rh = w, h
-	}
-	switch o.Fit {
-	case hotpath.FitFill:
-		rw, rh = max(rw, p.outW), max(rh, p.outH)
-	case hotpath.FitPad:
-		rw, rh = min(rw, p.outW), min(rh, p.outH)
-	}
 	cur, err := frame.ref()
 	if err != nil {
 		return nil, err
@@ -411,19 +409,15 @@ func (e *Engine) pad(cur **image, step func(*image, error) error, p plan, rw, rh
 }
 
 // jpegShrink is the largest JPEG DCT scale-down (1, 2, 4 or 8) that still
-// decodes at least scale of the image.
-func jpegShrink(scale float64) int {
+// decodes at least scale of an image whose shorter side is minSide pixels,
+// and leaves that side at least one pixel: libvips 8.14 sizes a shrunk JPEG
+// by whole division and aborts the process on a side of zero (a 3×700 JPEG
+// loaded at shrink 4).
+func jpegShrink(scale float64, minSide int) int {
 	for _, shrink := range []int{8, 4, 2} {
-		if scale*float64(shrink) <= 1 {
+		if scale*float64(shrink) <= 1 && shrink <= minSide {
 			return shrink
 		}
 	}
 	return 1
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

@@ -25,8 +25,10 @@ type plan struct {
 // Sizes: a zero side is derived from the other and the aspect ratio; both
 // zero keep the input size. fit never enlarges; fill and force always give
 // the asked box, enlarging if they must; pad gives the asked box with the
-// image inside it, not enlarged. Asked sides above maxSide are ETOOLARGE;
-// derived sizes are scaled down to fit it.
+// image inside it, not enlarged. Fit sizes come from hotpath.FitScale and
+// hotpath.ScaledSide, the rule hotpath.Limits.OutputSize predicts with, and
+// are scaled down to keep both sides within maxSide. Boxes with a side above
+// maxSide, asked or derived, are ETOOLARGE.
 func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.TransformOptions, maxSide int) (plan, error) {
 	o, err := normalize(opts, in)
 	if err != nil {
@@ -37,10 +39,8 @@ func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.Transfor
 		return plan{}, hotpath.Errorf(hotpath.ETOOLARGE, "asked size %dx%d is above the limit of %d pixels a side", w, h, maxSide)
 	}
 	fw, fh := float64(inW), float64(inH)
-	p := plan{opts: o, animated: o.Animated && frames > 1 && animatable(o.Format)}
 	if w == 0 && h == 0 {
 		o.Fit = hotpath.FitInside
-		w, h = inW, inH
 	} else if o.Fit != hotpath.FitInside {
 		if w == 0 {
 			w = max(1, int(math.Round(fw*float64(h)/fh)))
@@ -48,30 +48,20 @@ func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.Transfor
 		if h == 0 {
 			h = max(1, int(math.Round(fh*float64(w)/fw)))
 		}
+		if w > maxSide || h > maxSide {
+			return plan{}, hotpath.Errorf(hotpath.ETOOLARGE, "%s to %dx%d (the missing side following the aspect ratio) is above the limit of %d pixels a side", o.Fit, w, h, maxSide)
+		}
 	}
+	p := plan{opts: o, animated: o.Animated && frames > 1 && animatable(o.Format)}
 	switch o.Fit {
 	case hotpath.FitInside:
-		s := math.Inf(1)
-		if w > 0 {
-			s = float64(w) / fw
-		}
-		if h > 0 {
-			s = math.Min(s, float64(h)/fh)
-		}
-		p.scale = math.Min(s, 1)
+		p.scale = hotpath.FitScale(inW, inH, w, h, maxSide)
 	case hotpath.FitPad:
 		p.scale = math.Min(math.Min(float64(w)/fw, float64(h)/fh), 1)
-	case hotpath.FitFill:
-		p.scale = math.Max(float64(w)/fw, float64(h)/fh)
-	case hotpath.FitForce:
+	case hotpath.FitFill, hotpath.FitForce:
 		p.scale = math.Max(float64(w)/fw, float64(h)/fh)
 	}
-	// Derived sizes never pass the output limit.
-	if long := math.Max(fw, fh) * p.scale; o.Fit == hotpath.FitInside && long > float64(maxSide) {
-		p.scale *= float64(maxSide) / long
-	}
-	p.resizeW = max(1, int(math.Round(fw*p.scale)))
-	p.resizeH = max(1, int(math.Round(fh*p.scale)))
+	p.resizeW, p.resizeH = hotpath.ScaledSide(inW, p.scale), hotpath.ScaledSide(inH, p.scale)
 	switch o.Fit {
 	case hotpath.FitInside:
 		p.outW, p.outH = p.resizeW, p.resizeH
