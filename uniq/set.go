@@ -349,15 +349,12 @@ func (p *partition) grow() {
 
 // absorb moves every entry of o into p, adding counts, and frees o. Nothing
 // is hashed again and no value is copied: o's arena blocks join p's and o's
-// refs are rebased onto them; the table is sized once for both, and the
-// probes stay inside one partition, small enough for the cache.
+// refs are rebased onto them; the probes stay inside one partition, small
+// enough for the cache.
 func (p *partition) absorb(o *partition) {
 	if o.n == 0 {
 		o.free()
 		return
-	}
-	for p.n+o.n >= len(p.slots)-len(p.slots)>>2 {
-		p.grow()
 	}
 	base := uint64(len(p.blocks)) << refBlockShift
 	p.blocks = append(p.blocks, o.blocks...)
