@@ -411,6 +411,34 @@ func (p *partition) place(h, ref uint64, v []byte, n uint64, buf *[8]byte) {
 	}
 }
 
+// contains reports whether p holds the value v of the entry (h, ref) of
+// another partition.
+func (p *partition) contains(h, ref uint64, v []byte) bool {
+	if len(p.slots) == 0 {
+		return false
+	}
+	var buf [8]byte
+	mask := uint64(len(p.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := p.slots[i]
+		if s.ref == 0 {
+			return false
+		}
+		if s.hash != h || (s.ref&refInline) != (ref&refInline) {
+			continue
+		}
+		if ref&refInline != 0 {
+			if s.ref&^inlineCountMask == ref&^inlineCountMask {
+				return true
+			}
+			continue
+		}
+		if got, _ := p.value(h, s.ref, &buf); bytes.Equal(got, v) {
+			return true
+		}
+	}
+}
+
 // each calls fn for every entry; v is valid only during the call.
 func (p *partition) each(fn func(h uint64, v []byte, n uint64)) {
 	var buf [8]byte

@@ -366,20 +366,50 @@ func mergeSets(sets []*set, top, workers int) (int64, []ValueCount) {
 				if p >= partitionCount {
 					return
 				}
+				if top == 0 {
+					total.Add(unionSize(sets, p))
+					continue
+				}
 				base := &sets[0].parts[p]
 				for _, s := range sets[1:] {
 					base.absorb(&s.parts[p])
 				}
 				total.Add(int64(base.n))
-				if top > 0 {
-					base.each(func(_ uint64, v []byte, n uint64) { tops[g].offer(v, n) })
-				}
+				base.each(func(_ uint64, v []byte, n uint64) { tops[g].offer(v, n) })
 				base.free()
 			}
 		}()
 	}
 	wg.Wait()
 	return total.Load(), mergeTops(tops, top)
+}
+
+// unionSize returns the size of the union of partition p of every set,
+// and frees them: an entry counts unless an earlier set holds it. Only
+// lookups, in tables small enough for the cache: no merged table is built.
+func unionSize(sets []*set, p int) int64 {
+	n := int64(sets[0].parts[p].n)
+	var buf [8]byte
+	for k := 1; k < len(sets); k++ {
+		part := &sets[k].parts[p]
+		for _, sl := range part.slots {
+			if sl.ref == 0 {
+				continue
+			}
+			v, _ := part.value(sl.hash, sl.ref, &buf)
+			seen := false
+			for j := 0; j < k && !seen; j++ {
+				seen = sets[j].parts[p].contains(sl.hash, sl.ref, v)
+			}
+			if !seen {
+				n++
+			}
+		}
+	}
+	for _, s := range sets {
+		s.parts[p].free()
+	}
+	return n
 }
 
 // Input is one input of CountInputs: a file path, or a reader when Reader is set.
