@@ -89,7 +89,7 @@ func inverse64(a uint64) uint64 {
 
 const (
 	minTableSlots  = 256 // 4 KiB, the smallest slab piece
-	firstBlockSize = 16 << 10
+	firstBlockSize = 4 << 10
 	maxBlockSize   = 1 << 20
 )
 
