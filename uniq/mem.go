@@ -38,6 +38,7 @@ func (s *slab) alloc(n int) []byte {
 	size := 1 << c
 	if size > regionSize/4 {
 		b := mmap(size)
+		populate(b)
 		s.mu.Lock()
 		if s.large == nil {
 			s.large = map[*byte][]byte{}
@@ -77,6 +78,7 @@ func (s *slab) alloc(n int) []byte {
 	}
 	b := s.rest[:size:size]
 	s.rest = s.rest[size:]
+	populate(b) // only what is handed out: the rest of the region stays unbacked
 	return b[:n]
 }
 
@@ -121,7 +123,6 @@ func mmap(n int) []byte {
 	if n >= 32<<20 {
 		_ = syscall.Madvise(b, syscall.MADV_HUGEPAGE)
 	}
-	populate(b)
 	return b
 }
 
