@@ -24,7 +24,8 @@ build: deps
 	$(GO) build -o $(BIN) ./cmd/hotpath
 
 run: build
-	$(BIN) serve --addr $(ADDR) --data $(DATA)
+	@# glibc keeps up to 8 malloc arenas per core holding freed libvips buffers; 2 bounds RSS (docs/api-notes.md)
+	MALLOC_ARENA_MAX=2 $(BIN) serve --addr $(ADDR) --data $(DATA)
 
 # The Python bridge's shared library (C ABI over the Go engines).
 python: deps
@@ -45,8 +46,10 @@ test-python: python
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
 
+# Each bench/*/run.sh runs hotpath and its baseline side by side and prints ratios.
 bench: build bench-go
-	@for s in bench/*/run.sh; do [ -x "$$s" ] && "$$s"; done; true
+	@for s in bench/*/run.sh; do echo "== $$s"; bash "$$s" || exit 1; done
+	$(GO) run ./bench/transforms
 
 clean:
 	rm -rf build

@@ -16,7 +16,7 @@ PY=${PY:-/usr/bin/python3}
 export PHOTO_DIR=${PHOTO_DIR:-/tmp/hotpath-bench-photos-$PHOTOS}
 if [ "$(ls "$PHOTO_DIR"/*.jpg 2>/dev/null | wc -l)" -lt "$PHOTOS" ]; then
   echo "making $PHOTOS photo-like 12 MP JPEGs in $PHOTO_DIR" >&2
-  "$PY" /work/shared/make_photos.py "$PHOTO_DIR" "$PHOTOS"
+  "$PY" ../shared/make_photos.py "$PHOTO_DIR" "$PHOTOS"
 fi
 export HOTPATH_BENCH_SCALEOUT=1 UPLOADS=${UPLOADS:-32} CONCURRENCY=${CONCURRENCY:-8} ROUNDS=${ROUNDS:-2}
 echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)" >&2

@@ -171,7 +171,7 @@ func run(dir string, nImages int, duration time.Duration, clients []int, only st
 func makePhotos(dir string, nImages int, formats []string) (map[string][]string, error) {
 	script := os.Getenv("HOTPATH_MAKE_PHOTOS")
 	if script == "" {
-		script = "/work/shared/make_photos.py"
+		script = filepath.Join("..", "shared", "make_photos.py") // shared/ beside the repository; run from its root
 	}
 	jpegDir := filepath.Join(dir, "photos")
 	out := map[string][]string{}
