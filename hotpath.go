@@ -105,11 +105,14 @@ type MetadataStore interface {
 
 	// CreateImage records an image and its variants in one transaction.
 	CreateImage(ctx context.Context, img *Image) error
-	// GetImage returns the tenant's image with its variants. tenantID ""
+	// GetImage returns the tenant's image with its preset variants; stored
+	// transform results (names "t:…", unbounded per image) are left out and
+	// found with GetVariant. tenantID ""
 	// finds the image whatever its tenant: transform URLs (/t/...) carry no
 	// tenant, their signature by the server's keys is the authority.
 	GetImage(ctx context.Context, tenantID, id string) (*Image, error)
-	// ListImages returns up to limit images older than cursor ("" for the newest).
+	// ListImages returns up to limit images older than cursor ("" for the
+	// newest), with their variants as GetImage loads them.
 	ListImages(ctx context.Context, tenantID, cursor string, limit int) (*ImagePage, error)
 	// DeleteImage removes the image, its variants and its transforms.
 	DeleteImage(ctx context.Context, tenantID, id string) error

@@ -49,6 +49,7 @@ func TestMetadataStore(t *testing.T, open func(t *testing.T) hotpath.MetadataSto
 		{"DeleteImageRemovesVariants", testMetaDeleteImage},
 		{"UpdateImageStatus", testMetaUpdateImageStatus},
 		{"PutVariantIdempotent", testMetaPutVariant},
+		{"TransformsNotLoadedWithImage", testMetaTransformsNotLoaded},
 		{"Jobs", testMetaJobs},
 		{"Batches", testMetaBatches},
 		{"ConcurrentWrites", testMetaConcurrentWrites},
@@ -632,6 +633,54 @@ func testMetaPutVariant(t *testing.T, s hotpath.MetadataStore) {
 	same(t, "GetVariant(large)", fmtVariant(*v), fmtVariant(large))
 	orphan := hotpath.Variant{ImageID: "missing", Name: "thumb", Format: hotpath.FormatJPEG, BlobKey: "k"}
 	wantCode(t, "PutVariant of a missing image", s.PutVariant(ctx, &orphan), hotpath.ENOTFOUND)
+}
+
+// testMetaTransformsNotLoaded checks that stored transform results
+// (variants named "t:…"), which grow without bound per image, are left out of
+// GetImage and ListImages but still found by GetVariant.
+func testMetaTransformsNotLoaded(t *testing.T, s hotpath.MetadataStore) {
+	ctx := context.Background()
+	a := CreateTenant(t, s, "a")
+	img := CreateImage(t, s, a.ID, "thumb", "medium")
+	var transforms []hotpath.Variant
+	for i := range 3 {
+		v := hotpath.Variant{ImageID: img.ID, Name: fmt.Sprintf("t:w:%d", 100+i), Format: hotpath.FormatWebP, Width: 100 + i, Height: 75, Bytes: 99,
+			BlobKey: hotpath.VariantKey(a.ID, img.ID, fmt.Sprintf("t-hash%d", i)), CreatedAt: oddTime()}
+		if err := s.PutVariant(ctx, &v); err != nil {
+			t.Fatalf("PutVariant(%s): %v", v.Name, err)
+		}
+		transforms = append(transforms, v)
+	}
+	// A preset variant added after the transforms is still loaded.
+	large := hotpath.Variant{ImageID: img.ID, Name: "large", Format: hotpath.FormatWebP, Width: 1600, Height: 1200, Bytes: 5000,
+		BlobKey: hotpath.VariantKey(a.ID, img.ID, "large"), CreatedAt: oddTime()}
+	if err := s.PutVariant(ctx, &large); err != nil {
+		t.Fatal(err)
+	}
+	want := *img
+	want.Variants = []hotpath.Variant{img.Variants[0], img.Variants[1], large}
+	for _, tenant := range []string{a.ID, ""} {
+		got, err := s.GetImage(ctx, tenant, img.ID)
+		if err != nil {
+			t.Fatalf("GetImage(%q): %v", tenant, err)
+		}
+		same(t, fmt.Sprintf("GetImage(%q) with stored transforms", tenant), fmtImage(got), fmtImage(&want))
+	}
+	page, err := s.ListImages(ctx, a.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Images) != 1 {
+		t.Fatalf("ListImages: %d images, want 1", len(page.Images))
+	}
+	same(t, "ListImages with stored transforms", fmtImage(page.Images[0]), fmtImage(&want))
+	for _, tv := range transforms {
+		got, err := s.GetVariant(ctx, img.ID, tv.Name)
+		if err != nil {
+			t.Fatalf("GetVariant(%s): %v", tv.Name, err)
+		}
+		same(t, "GetVariant("+tv.Name+")", fmtVariant(*got), fmtVariant(tv))
+	}
 }
 
 func testMetaJobs(t *testing.T, s hotpath.MetadataStore) {

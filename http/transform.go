@@ -222,10 +222,12 @@ func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpa
 	if res, ok := t.fromCache(ctx, cacheKey); ok {
 		return res, nil
 	}
-	for _, v := range img.Variants {
-		if v.Name == name {
-			return t.fromStore(ctx, v, cacheKey)
-		}
+	// Stored results are not loaded with the image (they grow without bound
+	// per image): look this one up by name.
+	if v, err := t.service.Meta.GetVariant(ctx, img.ID, name); err == nil {
+		return t.fromStore(ctx, *v, cacheKey)
+	} else if !hotpath.IsNotFound(err) {
+		return transformResult{}, err
 	}
 	ch := t.flight.DoChan(key, func() (any, error) {
 		// Detached from the first caller: the others still want the result

@@ -89,7 +89,7 @@ func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
-// GetImage returns the tenant's image with its variants in the order they were added.
+// GetImage returns the tenant's image with its preset variants (not its stored transforms) in the order they were added.
 func (s *Store) GetImage(ctx context.Context, tenantID, id string) (*hotpath.Image, error) {
 	var img *hotpath.Image
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
@@ -106,7 +106,9 @@ func (s *Store) GetImage(ctx context.Context, tenantID, id string) (*hotpath.Ima
 	return img, nil
 }
 
-// loadVariants fills the Variants of images with one query.
+// loadVariants fills the Variants of images with one query. Stored transform
+// results (names "t:…") are left out: they grow without bound per image, and
+// GetVariant finds each of them.
 func loadVariants(ctx context.Context, tx pgx.Tx, images []*hotpath.Image) error {
 	if len(images) == 0 {
 		return nil
@@ -117,7 +119,7 @@ func loadVariants(ctx context.Context, tx pgx.Tx, images []*hotpath.Image) error
 		byID[img.ID] = img
 		ids[i] = img.ID
 	}
-	rows, err := tx.Query(ctx, "SELECT "+variantColumns+" FROM variants WHERE image_id = ANY($1) ORDER BY seq", ids)
+	rows, err := tx.Query(ctx, "SELECT "+variantColumns+" FROM variants WHERE image_id = ANY($1) AND left(name, 2) <> 't:' ORDER BY seq", ids)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func scanVariant(row scanner) (hotpath.Variant, error) {
 	return v, nil
 }
 
-// GetImage returns the tenant's image with its variants in the order they were added; tenantID "" finds it whatever its tenant (transform URLs).
+// GetImage returns the tenant's image with its preset variants (not its stored transforms) in the order they were added; tenantID "" finds it whatever its tenant (transform URLs).
 func (s *Store) GetImage(ctx context.Context, tenantID, id string) (*hotpath.Image, error) {
 	var img *hotpath.Image
 	err := s.read(ctx, func(tx *sql.Tx) error {
@@ -96,7 +96,9 @@ func (s *Store) GetImage(ctx context.Context, tenantID, id string) (*hotpath.Ima
 	return img, nil
 }
 
-// loadVariants fills the Variants of images with one query.
+// loadVariants fills the Variants of images with one query. Stored transform
+// results (names "t:…") are left out: they grow without bound per image, and
+// GetVariant finds each of them.
 func loadVariants(ctx context.Context, tx *sql.Tx, images []*hotpath.Image) error {
 	if len(images) == 0 {
 		return nil
@@ -108,7 +110,7 @@ func loadVariants(ctx context.Context, tx *sql.Tx, images []*hotpath.Image) erro
 		args[i] = img.ID
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT "+variantColumns+" FROM variants WHERE image_id IN ("+
-		placeholders(len(images))+") ORDER BY seq", args...)
+		placeholders(len(images))+") AND substr(name, 1, 2) <> 't:' ORDER BY seq", args...)
 	if err != nil {
 		return err
 	}
