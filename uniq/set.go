@@ -149,7 +149,7 @@ func (s *set) insertBatch(b *batch) {
 	for i := range b.n {
 		h := b.h[i]
 		p := &s.parts[h>>(64-partitionBits)]
-		if len(p.slots) == 0 {
+		if len(p.slots) == 0 || len(b.v[i]) <= maxInline { // inline values need no second load
 			continue
 		}
 		mask := uint64(len(p.slots) - 1)
