@@ -65,7 +65,7 @@ func (s *Server) authenticate(want hotpath.Scope, next http.HandlerFunc) http.Ha
 			s.Error(w, r, hotpath.Errorf(hotpath.EUNAUTHORIZED, "missing API key: send Authorization: Bearer KEY"))
 			return
 		}
-		key, err := s.Meta.FindAPIKey(r.Context(), HashAPIKey(secret))
+		key, err := s.findAPIKey(r.Context(), HashAPIKey(secret))
 		if hotpath.IsNotFound(err) {
 			s.Error(w, r, hotpath.Errorf(hotpath.EUNAUTHORIZED, "invalid or revoked API key"))
 			return

@@ -77,7 +77,7 @@ func (s *Server) handleListImages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.Meta.GetImage(r.Context(), APIKeyFrom(r.Context()).TenantID, r.PathValue("id"))
+	img, err := s.image(r.Context(), APIKeyFrom(r.Context()).TenantID, r.PathValue("id"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -101,7 +101,7 @@ const (
 )
 
 func (s *Server) handleGetOriginal(w http.ResponseWriter, r *http.Request) {
-	img, err := s.Meta.GetImage(r.Context(), APIKeyFrom(r.Context()).TenantID, r.PathValue("id"))
+	img, err := s.image(r.Context(), APIKeyFrom(r.Context()).TenantID, r.PathValue("id"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -112,7 +112,7 @@ func (s *Server) handleGetOriginal(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleGetVariant(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	img, err := s.Meta.GetImage(ctx, APIKeyFrom(ctx).TenantID, r.PathValue("id"))
+	img, err := s.image(ctx, APIKeyFrom(ctx).TenantID, r.PathValue("id"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -121,6 +121,17 @@ func (s *Server) handleGetVariant(w http.ResponseWriter, r *http.Request) {
 	for _, v := range img.Variants {
 		if v.Name == name && isPresetVariant(v) {
 			etag := `"` + img.ID + "-" + v.Name + "-" + strconv.FormatInt(v.CreatedAt.UnixMilli(), 36) + "-" + strconv.FormatInt(v.Bytes, 36) + `"`
+			// Small variants come from the cache. They are looked up only
+			// after the image was found, so deleting its img: key is enough.
+			data, ok, err := s.variantBytes(ctx, img, v, etag)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			if ok {
+				serveBytes(w, r, data, v.Format.ContentType(), etag, v.CreatedAt, variantCacheControl)
+				return
+			}
 			s.serveBlob(w, r, v.BlobKey, v.Format.ContentType(), etag, v.CreatedAt, variantCacheControl)
 			return
 		}

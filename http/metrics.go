@@ -21,7 +21,7 @@ type metrics struct {
 	bytesProcessed  prometheus.Counter
 }
 
-func newMetrics(pool *pipeline.Pool, vipsMemory func() float64) *metrics {
+func newMetrics(pool *pipeline.Pool, vipsMemory, jobQueueDepth func() float64) *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		registry: reg,
@@ -55,6 +55,12 @@ func newMetrics(pool *pipeline.Pool, vipsMemory func() float64) *metrics {
 			Name: "hotpath_vips_memory_bytes",
 			Help: "Memory libvips holds now.",
 		}, vipsMemory))
+	}
+	if jobQueueDepth != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hotpath_job_queue_depth",
+			Help: "Background jobs (async uploads, batches) waiting in the job queue or running.",
+		}, jobQueueDepth))
 	}
 	return m
 }

@@ -23,17 +23,22 @@ type Config struct {
 	TempDir string `json:"temp_dir"`
 	// Transforms configures on-the-fly transforms (/t/..., transform.go).
 	Transforms TransformConfig `json:"transforms"`
+	// Cache says what the API caches and for how long (cache.go).
+	Cache CacheConfig `json:"cache"`
 }
 
 // DefaultConfig returns the API configuration of an unconfigured server.
 func DefaultConfig() Config {
-	return Config{MaxFilesPerRequest: 100, Transforms: DefaultTransformConfig()}
+	return Config{MaxFilesPerRequest: 100, Transforms: DefaultTransformConfig(), Cache: DefaultCacheConfig()}
 }
 
 // Validate reports the first problem of c as EINVALID.
 func (c Config) Validate() error {
 	if c.MaxFilesPerRequest < 1 {
 		return hotpath.Errorf(hotpath.EINVALID, "max files per request must be at least 1")
+	}
+	if err := c.Cache.Validate(); err != nil {
+		return err
 	}
 	return c.Transforms.Validate()
 }
@@ -71,6 +76,7 @@ type Server struct {
 	mux        *http.ServeMux
 	metrics    *metrics
 	transforms *transformer
+	cache      *apiCache
 }
 
 // Options are the optional parts of a Server.
@@ -78,8 +84,14 @@ type Options struct {
 	Logger *slog.Logger
 	// VipsMemory returns the bytes libvips holds, for /metrics; nil leaves the gauge out.
 	VipsMemory func() float64
-	// Cache keeps small transform results and their cross-process locks; nil: none.
+	// Cache keeps API-key lookups, image metadata, small variants, small
+	// transform results and their cross-process locks; nil: none. When the
+	// service has no cache of its own, New gives it this one, so that the
+	// service's deletes and updates invalidate what the API caches.
 	Cache hotpath.Cache
+	// QueueDepth returns how many background jobs wait in the job queue,
+	// for /metrics; nil leaves the gauge out.
+	QueueDepth func() float64
 }
 
 // New returns the API over svc and its stores.
@@ -95,7 +107,11 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{Config: cfg, Service: svc, Meta: svc.Meta, Blobs: svc.Blobs, Logger: logger, mux: http.NewServeMux()}
-	s.metrics = newMetrics(svc.Pool, opt.VipsMemory)
+	s.metrics = newMetrics(svc.Pool, opt.VipsMemory, opt.QueueDepth)
+	if svc.Cache == nil {
+		svc.Cache = opt.Cache
+	}
+	s.cache = newAPICache(cfg.Cache, opt.Cache, logger, s.metrics.registry)
 	var err error
 	if s.transforms, err = newTransformer(cfg.Transforms, svc, opt.Cache, s.metrics.registry, logger); err != nil {
 		return nil, err

@@ -170,7 +170,7 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	img, err := s.Meta.GetImage(ctx, "", u.ImageID)
+	img, err := s.image(ctx, "", u.ImageID)
 	if err != nil {
 		s.Error(w, r, err)
 		return

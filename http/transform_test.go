@@ -8,17 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/disk"
 	"github.com/hotpath/hotpath/hotpathtest"
 	"github.com/hotpath/hotpath/inmem"
 	"github.com/hotpath/hotpath/pipeline"
-	"github.com/hotpath/hotpath/sqlite"
 )
 
 const (
@@ -38,17 +35,7 @@ type transformEnv struct {
 func newTransformEnv(t *testing.T) *transformEnv {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	blobs, err := disk.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
-	meta, err := sqlite.Open(ctx, filepath.Join(dir, "hotpath.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { meta.Close() })
+	dir, blobs, meta := openTestStores(t)
 	svc, err := pipeline.New(pipeline.Config{Workers: 2, QueueSize: 64, TempDir: dir}, blobs, meta, hotpathtest.ImageEngine(t), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -156,6 +156,7 @@ func (j *Jobs) Handle(ctx context.Context, d hotpath.Delivery) error {
 		if uerr := j.Service.Meta.UpdateImageStatus(wctx, job.TenantID, job.ImageID, hotpath.ImageFailed, hotpath.ErrorMessage(err)); uerr != nil && !hotpath.IsNotFound(uerr) {
 			return uerr
 		}
+		j.Service.InvalidateImage(wctx, job.ImageID)
 		if ferr := j.finish(ctx, job, hotpath.JobFailed, JobResult{ImageID: job.ImageID, Status: hotpath.ImageFailed, Error: jobError(err)}); ferr != nil {
 			return ferr
 		}

@@ -96,6 +96,10 @@ type Service struct {
 	Pool   *Pool
 	Config Config
 	Logger *slog.Logger
+	// Cache, when set, is what the API caches image metadata and small
+	// variants in; the service invalidates an image's entries whenever it
+	// deletes the image or changes its status or variants. nil: none.
+	Cache hotpath.Cache
 }
 
 // New returns a Service over the given stores and engine, with a worker pool
@@ -170,8 +174,9 @@ func (s *Service) Ingest(ctx context.Context, tenantID, filename, tmpPath string
 }
 
 // GenerateVariants (re)makes every preset variant of a stored image from its
-// original and marks the image ready. It is idempotent: variants are
-// replaced, never duplicated, so a redelivered job may run it again.
+// original, marks the image ready and invalidates its cache entries. It is
+// idempotent: variants are replaced, never duplicated, so a redelivered job
+// may run it again.
 func (s *Service) GenerateVariants(ctx context.Context, tenantID, imageID string) (*hotpath.Image, error) {
 	img, err := s.Meta.GetImage(ctx, tenantID, imageID)
 	if err != nil {
@@ -199,16 +204,19 @@ func (s *Service) GenerateVariants(ctx context.Context, tenantID, imageID string
 	if err := s.Meta.UpdateImageStatus(ctx, tenantID, imageID, hotpath.ImageReady, ""); err != nil {
 		return nil, err
 	}
+	s.InvalidateImage(ctx, imageID)
 	img.Status, img.Error, img.Variants = hotpath.ImageReady, "", variants
 	return img, nil
 }
 
 // Delete removes a tenant's image: its metadata first, so that no row points
-// at a removed blob, then every blob under the image's prefix.
+// at a removed blob, then its cache entries (every process sharing the cache
+// stops serving it at once), then every blob under the image's prefix.
 func (s *Service) Delete(ctx context.Context, tenantID, imageID string) error {
 	if err := s.Meta.DeleteImage(ctx, tenantID, imageID); err != nil {
 		return err
 	}
+	s.InvalidateImage(ctx, imageID)
 	if err := s.Blobs.DeletePrefix(ctx, hotpath.ImagePrefix(tenantID, imageID)); err != nil {
 		// The image is gone for clients; the orphaned blobs are only space.
 		s.Logger.ErrorContext(ctx, "delete image blobs", "tenant", tenantID, "image", imageID, "err", err)
