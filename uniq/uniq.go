@@ -1,15 +1,21 @@
 // Package uniq counts the distinct values of large CSV or text inputs
 // exactly, on every core, in bounded memory.
 //
-// The input is cut into one chunk per core at a time (a memory-mapped file,
-// or large reads from a stream); a quote-parity pass finds where records
-// start inside a chunk so that quoted newlines are never mistaken for record
-// ends. Each worker hashes values with xxh3 into its own hash-partitioned
-// open-addressing sets whose values live in arenas, with a full comparison
-// on a hash match. At the end the workers' sets merge one partition at a
-// time, by their stored hashes, without rehashing. When the sets outgrow the
-// memory budget they spill to hash-partitioned runs in a temp directory and
-// the partitions are counted one by one from there, still exactly.
+// A plain file is cut into chunks that the workers (one per core) read in
+// parallel; a quote-parity chain (each chunk's quotes counted, the parity
+// passed on) tells where records start inside a chunk, so quoted newlines
+// are never mistaken for record ends. Streams (stdin, gzip, zstd) are read
+// in large blocks cut after their last complete record. Each worker hashes
+// values (xxh3; a bijective mix for values of up to 8 bytes, which are then
+// kept in the table slot itself) into its own hash-partitioned
+// open-addressing sets, batching the probes so that their cache misses
+// overlap. Longer values live in arenas, or, for whole lines and records of
+// a memory-mapped file, stay where they are in the page cache; a hash match
+// is always confirmed by comparing the bytes. At the end the partitions of
+// the workers' sets are combined one at a time by their stored hashes,
+// without rehashing. When the sets outgrow the memory budget they spill to
+// hash-partitioned runs in a temp directory and the partitions are counted
+// one by one from there, still exactly.
 package uniq
 
 import (
