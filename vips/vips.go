@@ -41,9 +41,12 @@ type Config struct {
 	// AVIFEffort is the AV1 encoder effort, 1 (fastest) to 9; 0 means 2,
 	// because AVIF encoding dominates the cost of an AVIF rendition.
 	AVIFEffort int
-	// WebPEffort is libwebp's method, 1 (fastest) to 6; 0 means 2. On
-	// 12 MP photos scaled to 1600 px, 2 takes about half the CPU of
-	// libwebp's default 4 for files within a few percent of its size.
+	// WebPEffort is libwebp's method, 1 (fastest) to 6; 0 means 1. On
+	// 12 MP photos scaled to 1600 px at q80, method 1 takes 35 ms where 2
+	// takes 55 and libwebp's default 4 (Pillow's) 130; its file is 2%
+	// smaller than method 4's and 6% smaller than method 2's. At equal file
+	// size its luma SSIM equals method 2's and is 0.004 below method 4's
+	// (0.909 against 0.913), a difference no viewer sees.
 	WebPEffort int
 	// Logger receives libvips' warnings and errors; nil means slog.Default().
 	Logger *slog.Logger
@@ -71,7 +74,7 @@ func (c *Config) Validate() error {
 		c.AVIFEffort = 2
 	}
 	if c.WebPEffort == 0 {
-		c.WebPEffort = 2
+		c.WebPEffort = 1
 	}
 	switch {
 	case c.Limits.MaxPixels < 0 || c.Limits.MaxBytes < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxOutputSide < 0:
