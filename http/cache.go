@@ -218,6 +218,11 @@ func (s *Server) image(ctx context.Context, tenantID, id string) (*hotpath.Image
 	if err != nil {
 		return nil, err
 	}
+	// An image still processing is changed by a worker, which may not share
+	// this cache: it is read from the store until it is ready or failed.
+	if img.Status == hotpath.ImageProcessing {
+		return img, nil
+	}
 	if v, err := encodeImage(img); err == nil {
 		c.set(ctx, cacheKindImage, ck, v, c.cfg.ImageTTL)
 	}

@@ -142,6 +142,24 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 	return s, nil
 }
 
+// opsPatterns are the routes a process without the API still serves.
+var opsPatterns = []string{"/healthz", "/readyz", "/metrics"}
+
+// OpsHandler serves only /healthz, /readyz and /metrics, with the same
+// checks and series as the API: what a `hotpath worker` process exposes.
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		if slices.Contains(opsPatterns, rt.Pattern) {
+			mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt.Pattern, rt.Handler))
+		}
+	}
+	mux.Handle("/", s.instrument("unmatched", func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, hotpath.Errorf(hotpath.ENOTFOUND, "no such endpoint: this process serves /healthz, /readyz and /metrics"))
+	}))
+	return mux
+}
+
 // Routes returns the API's endpoints.
 func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 

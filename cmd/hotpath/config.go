@@ -29,7 +29,8 @@ type Config struct {
 	Store string `json:"store"`
 	// DB is the metadata store URL: sqlite://FILE.
 	DB string `json:"db"`
-	// Cache is the cache URL: mem:// (the default).
+	// Cache is the cache URL: mem:// (the default, this process only) or
+	// redis://HOST:6379/0 shared by every serve and worker process.
 	Cache string `json:"cache"`
 	// Queue is the job queue: embedded (the default, an in-process NATS
 	// server under DataDir) or nats://HOST:4222 shared with worker processes.
@@ -152,7 +153,10 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory of the embedded backends: blob store, database, queue")
 	fs.StringVar(&c.Store, "store", c.Store, "blob store URL: file://DIR (default DATA/blobs)")
 	fs.StringVar(&c.DB, "db", c.DB, "metadata store URL: sqlite://FILE (default DATA/hotpath.db)")
-	fs.StringVar(&c.Cache, "cache", c.Cache, "cache URL: mem://")
+	fs.StringVar(&c.Cache, "cache", c.Cache, "cache URL: mem://[?size=64MiB] or redis://HOST:6379/0[?prefix=P] shared by every process")
+	fs.DurationVar(&c.HTTP.Cache.KeyTTL, "cache-key-ttl", c.HTTP.Cache.KeyTTL, "how long an API-key lookup is cached: a revoke without a shared cache takes effect within it")
+	fs.DurationVar(&c.HTTP.Cache.ImageTTL, "cache-image-ttl", c.HTTP.Cache.ImageTTL, "how long image metadata and small variants are cached (changes invalidate them at once)")
+	fs.IntVar(&c.HTTP.Cache.VariantMaxBytes, "cache-variant-max-bytes", c.HTTP.Cache.VariantMaxBytes, "largest preset variant cached in memory or Redis (-1: none)")
 	fs.StringVar(&c.Queue, "queue", c.Queue, "job queue: embedded or nats://HOST:4222[?stream=S&ack_wait=30s&max_deliver=5]")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long shutdown waits for in-flight requests")

@@ -23,7 +23,9 @@ defaults of 'hotpath serve').
   keys list [--tenant T]
       lists keys: id, tenant, scope, prefix, name, created, revoked.
   keys revoke ID
-      revokes a key at once.`
+      revokes a key. With a shared cache (--cache redis://…) every server
+      refuses it at once; servers with their own mem:// cache refuse it
+      within --cache-key-ttl (30s by default).`
 
 func runKeys(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "keys", "create|list|revoke [flags] [ID]", keysHelp)
@@ -62,10 +64,42 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	case "list":
 		return listKeys(ctx, env, meta, *tenant)
 	}
-	if err := meta.RevokeAPIKey(ctx, rest[0]); err != nil {
+	return revokeKey(ctx, env, cfg, meta, rest[0])
+}
+
+// revokeKey revokes the key with this id. With a shared cache (redis://) it
+// also deletes the key's cached lookup, so that every server refuses it at
+// once; a server's own mem:// cache is out of reach and keeps the key valid
+// for at most --cache-key-ttl.
+func revokeKey(ctx context.Context, env *Env, cfg Config, meta hotpath.MetadataStore, id string) error {
+	keys, err := meta.ListAPIKeys(ctx, "")
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "revoked key %s\n", rest[0])
+	var hash []byte
+	for _, k := range keys {
+		if k.ID == id {
+			hash = k.Hash
+		}
+	}
+	if err := meta.RevokeAPIKey(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "revoked key %s\n", id)
+	if scheme, _ := splitBackendURL(cfg.Cache); len(hash) == 0 || (scheme != "redis" && scheme != "rediss") {
+		fmt.Fprintf(env.Stderr, "servers that cached it refuse it within %s\n", cfg.HTTP.Cache.KeyTTL)
+		return nil
+	}
+	cache, err := openCache(ctx, cfg.Cache)
+	if err == nil {
+		defer cache.Close()
+		err = cache.Delete(ctx, hphttp.APIKeyCacheKey(hash))
+	}
+	if err != nil {
+		// The revoke is stored; only the shortcut failed.
+		fmt.Fprintf(env.Stderr, "warning: could not remove the key from the shared cache (%s); servers that cached it refuse it within %s\n",
+			hotpath.ErrorMessage(err), cfg.HTTP.Cache.KeyTTL)
+	}
 	return nil
 }
 

@@ -98,23 +98,31 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.bootstrap(ctx); err != nil {
 		return err
 	}
-	m.listener, err = net.Listen("tcp", m.Config.Addr)
+	if err := m.listen(m.Config.Addr, m.API); err != nil {
+		return err
+	}
+	if embeddedQueue(m.Config.Queue) {
+		m.startConsumer(0) // no separate worker in the embedded shape
+	}
+	m.Logger.Info("listening", "url", m.URL(), "store", redactURL(m.Config.Store), "db", redactURL(m.Config.DB),
+		"workers", m.Pipeline.Pool.Workers(), "version", hotpath.Version)
+	return nil
+}
+
+// listen starts serving h on addr; Close stops it.
+func (m *Main) listen(addr string, h http.Handler) (err error) {
+	m.listener, err = net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.server = &http.Server{
-		Handler:           m.API,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
-	if embeddedQueue(m.Config.Queue) {
-		m.startConsumer(0) // no separate worker in the embedded shape
-	}
-	m.Logger.Info("listening", "url", m.URL(), "store", redactURL(m.Config.Store), "db", redactURL(m.Config.DB),
-		"workers", m.Pipeline.Pool.Workers(), "version", hotpath.Version)
 	return nil
 }
 
@@ -157,7 +165,9 @@ func (m *Main) open(ctx context.Context) error {
 	if m.Pipeline, err = pipeline.New(m.Config.Pipeline, m.Blobs, m.Meta, m.Engine, m.Logger); err != nil {
 		return err
 	}
-	if m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory, Cache: m.Cache}); err != nil {
+	m.Pipeline.Cache = m.Cache // the pipeline's deletes and updates invalidate it
+	opts := hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory, Cache: m.Cache, QueueDepth: m.jobQueueDepth()}
+	if m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, opts); err != nil {
 		return err
 	}
 	if m.Queue != nil {
@@ -166,6 +176,31 @@ func (m *Main) open(ctx context.Context) error {
 		m.API.ReadyChecks = append(m.API.ReadyChecks, hphttp.ReadyCheck{Name: "queue", Check: m.Queue.Ping})
 	}
 	return nil
+}
+
+// pendingCounter is a queue that tells how many jobs wait in it (nats.Queue).
+type pendingCounter interface {
+	Pending(ctx context.Context) (uint64, error)
+}
+
+// jobQueueDepth returns the reader of the job queue's depth for /metrics,
+// nil when the queue cannot tell. A scrape that cannot reach the broker
+// reports -1 rather than failing the scrape.
+func (m *Main) jobQueueDepth() func() float64 {
+	q, ok := m.Queue.(pendingCounter)
+	if !ok {
+		return nil
+	}
+	return func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := q.Pending(ctx)
+		if err != nil {
+			m.Logger.Warn("metrics: job queue depth", "err", err)
+			return -1
+		}
+		return float64(n)
+	}
 }
 
 // DefaultTenantID is the tenant made on the first start.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"sync"
 	"time"
 
@@ -19,7 +20,13 @@ The queue must be a nats:// URL: the embedded queue lives inside 'hotpath
 serve', which runs its own consumer.
 
 More capacity is more worker processes. --concurrency bounds the jobs one
-process runs at once; decodes within them are bounded by --workers.`
+process runs at once; decodes within them are bounded by --workers.
+
+--addr HOST:PORT serves /healthz, /readyz and /metrics (job queue depth,
+decode pool, Go runtime) for probes and Prometheus. A worker listens only
+when --addr is given on its command line, because a shared config file's or
+HOTPATH_ADDR's address belongs to 'hotpath serve'; port 0 picks a free port
+(logged), "off" is the same as not giving it.`
 
 func runWorker(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "worker", "[flags]", workerHelp)
@@ -45,11 +52,30 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 		m.Close()
 		return err
 	}
+	if addr := workerAddr(fs, cfg.Addr); addr != "" {
+		if err := m.listen(addr, m.API.OpsHandler()); err != nil {
+			m.Close()
+			return err
+		}
+		m.Logger.Info("worker serving /healthz, /readyz and /metrics", "url", m.URL())
+	}
 	m.Logger.Info("worker consuming jobs", "queue", redactURL(cfg.Queue), "concurrency", m.consumerConcurrency(*concurrency))
 	m.startConsumer(*concurrency)
 	<-ctx.Done()
 	m.Logger.Info("worker stopping: running jobs are finished or handed back")
 	return m.Close()
+}
+
+// workerAddr is where a worker serves its health and metrics: --addr when
+// given on the command line (not from the shared config or environment,
+// whose address is serve's), "" for none.
+func workerAddr(fs *flag.FlagSet, addr string) string {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "addr" })
+	if !set || addr == "off" {
+		return ""
+	}
+	return addr
 }
 
 // consumer is a running job consumer inside a Main: the worker's, or

@@ -293,15 +293,34 @@ func TestWorkerProcessesJobs(t *testing.T) {
 		t.Fatalf("with no worker the job is %s, want queued (serve must not consume an external queue)", j.State)
 	}
 
+	// serve's /metrics shows the job waiting in the queue.
+	metrics := request(t, "GET", m.URL()+"/metrics", "", nil, nil)
+	if !strings.Contains(string(metrics.body), "\nhotpath_job_queue_depth 1\n") {
+		t.Errorf("serve /metrics lacks hotpath_job_queue_depth 1 with one queued job:\n%s", grepLines(string(metrics.body), "job_queue"))
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	stderr := &syncBuffer{}
 	go func() {
 		env := &Env{Stdin: strings.NewReader(""), Stdout: stderr, Stderr: stderr, Getenv: func(string) string { return "" }}
-		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1"})
+		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1", "--addr", "127.0.0.1:0"})
 	}()
 	if j := waitJob(t, m, key, acc.Job.ID); j.State != hotpath.JobSucceeded {
 		t.Errorf("job after the worker ran: %s (%s)", j.State, j.Error)
+	}
+	// The worker serves its health and metrics on --addr.
+	workerURL := logField(t, stderr, "worker serving /healthz, /readyz and /metrics", "url")
+	for _, tt := range []struct{ path, want string }{
+		{"/healthz", `"ok"`},
+		{"/readyz", `"ready"`},
+		{"/metrics", "\nhotpath_job_queue_depth 0\n"},
+		{"/v1/images", `"not_found"`},
+	} {
+		resp := request(t, "GET", workerURL+tt.path, key, nil, nil)
+		if !strings.Contains(string(resp.body), tt.want) {
+			t.Errorf("worker GET %s: %d %.300s; want it to contain %s", tt.path, resp.StatusCode, resp.body, tt.want)
+		}
 	}
 	cancel()
 	select {
@@ -315,6 +334,26 @@ func TestWorkerProcessesJobs(t *testing.T) {
 	if !strings.Contains(stderr.String(), "worker consuming jobs") {
 		t.Errorf("worker log lacks its start line: %s", stderr)
 	}
+}
+
+// logField returns field of the first JSON log line whose msg is msg,
+// waiting up to 10 s for it.
+func logField(t *testing.T, log *syncBuffer, msg, field string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(log.String(), "\n") {
+			var entry map[string]any
+			if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == msg {
+				if v, ok := entry[field].(string); ok {
+					return v
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no log line %q with %s in:\n%s", msg, field, log)
+	return ""
 }
 
 func TestWorkerUsage(t *testing.T) {
