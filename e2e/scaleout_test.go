@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +83,9 @@ func (c *cluster) serve(t *testing.T, name string) (*e2e.Proc, *e2e.Client) {
 // worker starts a worker process, stopped when t ends.
 func (c *cluster) worker(t *testing.T, name string) *e2e.Proc {
 	t.Helper()
-	p, err := e2e.Start(c.bin, name, c.env, "worker consuming jobs", 30*time.Second, append([]string{"worker"}, c.args...)...)
+	// --addr serves the worker's /healthz, /readyz and /metrics; p.URL is it.
+	p, err := e2e.Start(c.bin, name, c.env, "worker serving /healthz, /readyz and /metrics", 30*time.Second,
+		append([]string{"worker", "--addr", "127.0.0.1:0"}, c.args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +128,23 @@ func get(t *testing.T, c *e2e.Client, path string) (int, []byte) {
 
 // TestScaleOut runs two serve processes and workers against shared
 // PostgreSQL, S3, Redis and NATS, as the README's "Scale out" section starts them.
+// metric returns the value of the series named exactly name (with its
+// labels) on c's /metrics.
+func metric(t *testing.T, c *e2e.Client, name string) (float64, bool) {
+	t.Helper()
+	st, body := get(t, c, "/metrics")
+	if st != http.StatusOK {
+		t.Fatalf("/metrics: %d", st)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
 func TestScaleOut(t *testing.T) {
 	c := newCluster(t)
 	_, a := c.serve(t, "serve-a")
@@ -145,7 +166,15 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	t.Run("AsyncVariantsOnceWorkerRuns", func(t *testing.T) {
-		c.worker(t, "worker-1")
+		w := e2e.NewClient(c.worker(t, "worker-1").URL, "")
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if st, body := get(t, w, path); st != http.StatusOK {
+				t.Errorf("worker %s: %d %s", path, st, body)
+			}
+		}
+		if _, ok := metric(t, w, "hotpath_job_queue_depth"); !ok {
+			t.Errorf("worker /metrics lacks hotpath_job_queue_depth")
+		}
 		j, err := b.WaitJob(acc.Job.ID, 30*time.Second)
 		if err != nil {
 			t.Fatal(err)
@@ -195,11 +224,26 @@ func TestScaleOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 2 { // read twice through B so its caches hold the image
+		// Read twice through B: the second reads come from the shared cache,
+		// as B's hit counters show.
+		hits := func() (image, variant float64) {
+			image, _ = metric(t, b, `hotpath_cache_hits_total{kind="image"}`)
+			variant, _ = metric(t, b, `hotpath_cache_hits_total{kind="variant"}`)
+			return image, variant
+		}
+		imageHits, variantHits := hits()
+		for range 2 {
 			if st, _ := get(t, b, "/v1/images/"+img.ID); st != http.StatusOK {
 				t.Fatalf("GET through B: %d", st)
 			}
-			get(t, b, "/v1/images/"+img.ID+"/variants/thumb")
+			if st, _ := get(t, b, "/v1/images/"+img.ID+"/variants/thumb"); st != http.StatusOK {
+				t.Fatalf("GET variant through B: %d", st)
+			}
+		}
+		// Each variant GET reads the image's metadata too: 3 image hits, 1 variant hit.
+		if image, variant := hits(); image < imageHits+3 || variant < variantHits+1 {
+			t.Fatalf("B's cache hits went from image %v, variant %v to %v, %v; want +3 and +1 (the second reads cached)",
+				imageHits, variantHits, image, variant)
 		}
 		if st, body, err := a.Do("DELETE", "/v1/images/"+img.ID, "", nil); err != nil || st != http.StatusNoContent {
 			t.Fatalf("DELETE through A: %d %s %v", st, body, err)
