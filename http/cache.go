@@ -54,6 +54,46 @@ func (c CacheConfig) withDefaults() CacheConfig {
 	return c
 }
 
+// cacheConfigJSON is CacheConfig in a config file: durations as "30s".
+type cacheConfigJSON struct {
+	KeyTTL          string `json:"key_ttl,omitempty"`
+	ImageTTL        string `json:"image_ttl,omitempty"`
+	VariantMaxBytes int    `json:"variant_max_bytes,omitempty"`
+}
+
+// MarshalJSON writes the TTLs as Go duration strings.
+func (c CacheConfig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(cacheConfigJSON{KeyTTL: c.KeyTTL.String(), ImageTTL: c.ImageTTL.String(), VariantMaxBytes: c.VariantMaxBytes})
+}
+
+// UnmarshalJSON reads the TTLs as Go duration strings such as "30s";
+// fields left out keep their values.
+func (c *CacheConfig) UnmarshalJSON(b []byte) error {
+	var j cacheConfigJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		s string
+		d *time.Duration
+	}{{j.KeyTTL, &c.KeyTTL}, {j.ImageTTL, &c.ImageTTL}} {
+		if f.s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.s)
+		if err != nil {
+			return err
+		}
+		*f.d = d
+	}
+	if j.VariantMaxBytes != 0 {
+		c.VariantMaxBytes = j.VariantMaxBytes
+	}
+	return nil
+}
+
 // Validate reports the first problem of c as EINVALID.
 func (c CacheConfig) Validate() error {
 	if c.KeyTTL < 0 || c.ImageTTL < 0 || c.VariantMaxBytes < -1 {

@@ -24,7 +24,8 @@ func TestConfigPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "hotpath.json")
 	os.WriteFile(file, []byte(`{"addr": "127.0.0.1:7000", "data_dir": "/srv/from-file", "shutdown_timeout": "5s",
-		"pipeline": {"workers": 3, "presets": [{"name": "tiny", "options": {"width": 50, "height": 50, "format": "png"}}]}}`), 0o644)
+		"pipeline": {"workers": 3, "presets": [{"name": "tiny", "options": {"width": 50, "height": 50, "format": "png"}}]},
+		"http": {"cache": {"key_ttl": "5s"}}}`), 0o644)
 	secret := filepath.Join(dir, "db-url")
 	os.WriteFile(secret, []byte("sqlite:///secret/place.db\n"), 0o600)
 
@@ -42,7 +43,8 @@ func TestConfigPrecedence(t *testing.T) {
 		}},
 		{"file", map[string]string{"HOTPATH_CONFIG": file}, nil, func(c Config) string {
 			if c.Addr != "127.0.0.1:7000" || c.Pipeline.Workers != 3 || c.Store != "file:///srv/from-file/blobs" ||
-				time.Duration(c.ShutdownTimeout) != 5*time.Second || len(c.Pipeline.Presets) != 1 || c.Pipeline.Presets[0].Name != "tiny" {
+				time.Duration(c.ShutdownTimeout) != 5*time.Second || len(c.Pipeline.Presets) != 1 || c.Pipeline.Presets[0].Name != "tiny" ||
+				c.HTTP.Cache.KeyTTL != 5*time.Second || c.HTTP.Cache.ImageTTL != 10*time.Minute {
 				return "file values not applied"
 			}
 			return ""

@@ -103,6 +103,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if embeddedQueue(m.Config.Queue) {
 		m.startConsumer(0) // no separate worker in the embedded shape
+	} else if scheme, _ := splitBackendURL(m.Config.Cache); scheme == "" || scheme == "mem" {
+		m.Logger.Warn("a shared queue with a per-process cache: deletes through other serve processes are seen here only within the cache TTLs; use --cache redis://… for the scale-out shape",
+			"image_ttl", m.Config.HTTP.Cache.ImageTTL.String(), "key_ttl", m.Config.HTTP.Cache.KeyTTL.String())
 	}
 	m.Logger.Info("listening", "url", m.URL(), "store", redactURL(m.Config.Store), "db", redactURL(m.Config.DB),
 		"workers", m.Pipeline.Pool.Workers(), "version", hotpath.Version)
