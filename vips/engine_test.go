@@ -411,6 +411,60 @@ func TestRenditionsMatchSeparateTransforms(t *testing.T) {
 	}
 }
 
+// TestRenditionsFromSmallerSources checks the outputs scaled from a larger
+// output rather than the master (and, for grey and odd sizes, the vertical
+// reduces around a transpose): each has Transform's size and looks like it.
+func TestRenditionsFromSmallerSources(t *testing.T) {
+	e := hotpathtest.ImageEngine(t)
+	tests := []struct {
+		name string
+		src  []byte
+	}{
+		{"jpeg-rotated", hotpathtest.JPEGWithOrientation(t, 1001, 751, 6)},
+		{"png", hotpathtest.Image(t, hotpath.FormatPNG, 997, 613)},
+		{"grey-jpeg", hotpathtest.EncodeJPEG(t, greyPattern(1003, 509))},
+	}
+	sides := []int{3, 77, 333, 500, 990}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := hotpathtest.WriteImage(t, "in", tt.src)
+			var opts []hotpath.TransformOptions
+			for _, side := range sides {
+				opts = append(opts, hotpath.TransformOptions{Width: side, Height: side, Format: hotpath.FormatPNG})
+			}
+			got, err := e.Renditions(context.Background(), path, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range got {
+				one, err := e.Transform(context.Background(), tt.src, opts[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				info := hotpathtest.ProbeImage(t, r.Data)
+				if info.Width != one.Width || info.Height != one.Height || max(info.Width, info.Height) != sides[i] {
+					t.Errorf("fit %d: got %dx%d, Transform gives %dx%d", sides[i], info.Width, info.Height, one.Width, one.Height)
+				}
+				if sides[i] >= 77 {
+					hotpathtest.AssertSimilar(t, r.Data, one.Data, 6)
+				}
+			}
+		})
+	}
+}
+
+func greyPattern(w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	rgba := hotpathtest.Pattern(w, h)
+	for y := range h {
+		for x := range w {
+			r, gr, b, _ := rgba.At(x, y).RGBA()
+			g.Pix[y*g.Stride+x] = uint8((r + gr + b) / 3 >> 8)
+		}
+	}
+	return g
+}
+
 func TestConcurrentUse(t *testing.T) {
 	e := hotpathtest.ImageEngine(t)
 	srcs := map[hotpath.Format][]byte{}
