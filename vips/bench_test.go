@@ -204,6 +204,45 @@ func benchPillow(b *testing.B, path string) {
 	}
 }
 
+// BenchmarkRenditionsVsPillow is the CPU per upload of the engine's work
+// beside the FastAPI baseline's, on the same photo in the same run: the
+// three default presets from one Renditions call against Pillow's pipeline
+// (pillowPresets), whose interpreter start is measured apart and taken out.
+// It reports both in CPU-ms per upload and pillow/hotpath, the ratio the
+// upload benchmark's uploads/s follow when both servers are CPU-bound.
+//
+//	go test ./vips/ -run '^$' -bench RenditionsVsPillow -benchtime 10x
+func BenchmarkRenditionsVsPillow(b *testing.B) {
+	path := benchPhoto(b)
+	if err := exec.Command(pythonWithPIL, "-c", "import PIL").Run(); err != nil {
+		b.Skip("no python3-pil for the Pillow comparison")
+	}
+	e := benchEngine(b)
+	opts := presetOptions()
+	pillow := func(n int) time.Duration {
+		start := cpuTime()
+		if out, err := exec.Command(pythonWithPIL, "-c", pillowPresets, path, strconv.Itoa(n)).CombinedOutput(); err != nil {
+			b.Fatalf("pillow: %v: %s", err, out)
+		}
+		return cpuTime() - start
+	}
+	pillowStart := pillow(0)
+	b.ResetTimer()
+	start := cpuTime()
+	for b.Loop() {
+		if _, err := e.Renditions(context.Background(), path, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	hotpathCPU := cpuTime() - start
+	b.StopTimer()
+	pillowCPU := pillow(b.N) - pillowStart
+	perOp := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(b.N) }
+	b.ReportMetric(perOp(hotpathCPU), "hotpath-cpu-ms/op")
+	b.ReportMetric(perOp(pillowCPU), "pillow-cpu-ms/op")
+	b.ReportMetric(float64(pillowCPU)/float64(hotpathCPU), "pillow/hotpath")
+}
+
 // BenchmarkBinding compares this binding with govips on one fit-800 JPEG
 // q80 from a 12 MP JPEG file, shrink-on-load, stripped. With the same
 // vips_thumbnail call both cost the same CPU (67.6 vs 70.7 ms here); the
