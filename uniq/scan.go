@@ -20,10 +20,11 @@ type chunk struct {
 // workers' results per partition at the end.
 type worker struct {
 	e       *engine
-	sets    []*set  // per target; nil with Approx
-	batches []batch // per target: values hashed, not yet inserted
-	held    []byte  // copies of batched values that were not in the chunk
-	hlls    []*hll  // per target with Approx
+	sets    []*set   // per target; nil with Approx and when staging
+	stages  []*stage // per target when the engine is radix-partitioned
+	batches []batch  // per target: values hashed, not yet inserted
+	held    []byte   // copies of batched values that were not in the chunk
+	hlls    []*hll   // per target with Approx
 	fields  [][]byte
 	scratch []byte
 	canon   []byte
@@ -38,9 +39,12 @@ type worker struct {
 func newWorker(e *engine) *worker {
 	w := &worker{e: e, fileBase: -1}
 	for range e.names {
-		if e.opts.Approx {
+		switch {
+		case e.opts.Approx:
 			w.hlls = append(w.hlls, newHLL(e.precision))
-		} else {
+		case e.radix:
+			w.stages = append(w.stages, newStage(e.blocks))
+		default:
 			w.sets = append(w.sets, newSet(&e.setCfg))
 		}
 	}
@@ -55,11 +59,16 @@ func (w *worker) add(t int, v []byte) {
 		w.hlls[t].add(h)
 		return
 	}
-	b := &w.batches[t]
-	b.h[b.n], b.v[b.n], b.off[b.n] = h, v, -1
+	off := int64(-1)
 	if w.fileBase >= 0 && len(v) > 0 {
-		b.off[b.n] = w.fileBase + int64(uintptr(unsafe.Pointer(unsafe.SliceData(v)))-w.dataAddr)
+		off = w.fileBase + int64(uintptr(unsafe.Pointer(unsafe.SliceData(v)))-w.dataAddr)
 	}
+	if w.stages != nil {
+		w.stages[t].add(h, v, off)
+		return
+	}
+	b := &w.batches[t]
+	b.h[b.n], b.v[b.n], b.off[b.n] = h, v, off
 	if b.n++; b.n == batchSize {
 		w.sets[t].insertBatch(b)
 	}
@@ -69,6 +78,13 @@ func (w *worker) add(t int, v []byte) {
 func (w *worker) addCopy(t int, v []byte) {
 	if w.hlls != nil {
 		w.add(t, v)
+		return
+	}
+	if w.stages != nil { // staging copies what is not in a mapped file
+		base := w.fileBase
+		w.fileBase = -1
+		w.add(t, v)
+		w.fileBase = base
 		return
 	}
 	n := len(w.held)

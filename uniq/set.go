@@ -450,13 +450,33 @@ func (p *partition) each(fn func(h uint64, v []byte, n uint64)) {
 	}
 }
 
+// reset empties p for reuse: the table is cleared and kept unless it is
+// far larger than what it held, the arena goes back to the slab.
+func (p *partition) reset() {
+	if len(p.slots) > minTableSlots && p.n < len(p.slots)/8 {
+		p.releaseTable()
+	} else {
+		clear(p.slots)
+	}
+	p.releaseArena()
+}
+
 // free releases the table and the arena.
 func (p *partition) free() {
+	p.releaseTable()
+	p.releaseArena()
+}
+
+func (p *partition) releaseTable() {
 	if p.slots != nil {
 		p.cfg.mem.Add(-int64(len(p.slots) * int(unsafe.Sizeof(slot{}))))
 		p.cfg.slab.releaseSlots(p.slots)
 		p.slots = nil
 	}
+}
+
+// releaseArena gives the arena back to the slab and empties p.
+func (p *partition) releaseArena() {
 	for _, b := range p.blocks {
 		p.cfg.mem.Add(-int64(len(b)))
 		p.cfg.slab.release(b)

@@ -23,8 +23,13 @@ type spillRun struct {
 
 // spill writes w's sets to a new run and empties them.
 func (e *engine) spill(w *worker) error {
+	return e.spillSets(w.sets)
+}
+
+// spillSets writes sets (one per target) to a new run and empties them.
+func (e *engine) spillSets(sets []*set) error {
 	empty := true
-	for _, s := range w.sets {
+	for _, s := range sets {
 		if s.len() > 0 {
 			empty = false
 		}
@@ -36,14 +41,14 @@ func (e *engine) spill(w *worker) error {
 	if err != nil {
 		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "cannot create a spill file")
 	}
-	run := &spillRun{f: f, offs: make([][partitionCount + 1]int64, len(w.sets))}
+	run := &spillRun{f: f, offs: make([][partitionCount + 1]int64, len(sets))}
 	e.spillMu.Lock()
 	e.spills = append(e.spills, run)
 	e.spillMu.Unlock()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	var off int64
 	var hdr [8 + 8 + binary.MaxVarintLen64]byte
-	for t, s := range w.sets {
+	for t, s := range sets {
 		for p := range s.parts {
 			run.offs[t][p] = off
 			part := &s.parts[p]

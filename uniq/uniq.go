@@ -7,21 +7,27 @@
 // are never mistaken for record ends. Streams (stdin, gzip, zstd) are read
 // in large blocks cut after their last complete record. Each worker hashes
 // values (xxh3; a bijective mix for values of up to 8 bytes, which are then
-// kept in the table slot itself) into its own hash-partitioned
-// open-addressing sets, batching the probes so that their cache misses
-// overlap. Longer values live in arenas, or, for whole lines and records of
-// a memory-mapped file, stay where they are in the page cache; a hash match
-// is always confirmed by comparing the bytes. At the end the partitions of
-// the workers' sets are combined one at a time by their stored hashes,
-// without rehashing. When the sets outgrow the memory budget they spill to
+// kept in the table slot itself) and stages each hash, with where the value
+// is, in the buffer of its hash partition (radix partitioning, as in
+// DuckDB's and Umbra's aggregation). The partitions are then shared out
+// among the workers, each inserting all workers' entries of a partition
+// into one open-addressing table small enough for the core's cache: no
+// value is held twice and nothing is merged. Longer values live in arenas,
+// or, for whole lines and records of a memory-mapped file, stay where they
+// are in the page cache; a hash match is always confirmed by comparing the
+// bytes. When the stages fill (a share of the memory budget, or twice the
+// distinct values they hold) they are drained into per-partition sets
+// between rounds; when the sets outgrow the memory budget they spill to
 // hash-partitioned runs in a temp directory and the partitions are counted
-// one by one from there, still exactly.
+// one by one from there, still exactly. With --top the workers keep sets of
+// their own, merged partition by partition at the end.
 package uniq
 
 import (
 	"context"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -112,8 +118,15 @@ type engine struct {
 	mapped    [][]byte   // the mappings, unmapped when the count ends
 
 	workerSet []*worker
-	bytes     int64 // input bytes scanned, after decompression
-	resolved  bool  // columns resolved from the first input's header
+	// radix: workers stage hashed values by partition (see radix.go)
+	// instead of filling sets of their own; global holds the sets the
+	// stages are drained into between rounds.
+	radix      bool
+	global     []*set
+	stageLimit int
+	blocks     *blockPool
+	bytes      int64 // input bytes scanned, after decompression
+	resolved   bool  // columns resolved from the first input's header
 
 	spillMu sync.Mutex
 	spills  []*spillRun
@@ -157,6 +170,9 @@ func newEngine(opts Options) (*engine, error) {
 	e.records = opts.Records
 	e.files = &fileSpace{}
 	e.setCfg = setConfig{counting: opts.Top > 0, mem: &e.mem, slab: &slab{}, files: e.files}
+	e.radix = !opts.Approx && opts.Top == 0
+	e.stageLimit = stageLimit(e.opts.MemoryLimit, e.workers)
+	e.blocks = &blockPool{}
 	switch {
 	case e.lines:
 		e.names = []string{"lines"}
@@ -237,37 +253,46 @@ func (e *engine) scan(ctx context.Context, in input) error {
 			e.workerSet = append(e.workerSet, newWorker(e))
 		}
 	}
-	errs := make([]error, e.workers)
-	var wg sync.WaitGroup
-	for i, w := range e.workerSet {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := e.work(ctx, w, in); err != nil {
-				errs[i] = err
-				cancel()
-			}
-		}()
+	for {
+		errs := make([]error, e.workers)
+		full := make([]bool, e.workers)
+		var wg sync.WaitGroup
+		for i, w := range e.workerSet {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if full[i], err = e.work(ctx, w, in); err != nil {
+					errs[i] = err
+					cancel()
+				}
+			}()
+		}
+		wg.Wait()
+		if err := firstError(errs); err != nil {
+			return err
+		}
+		if !slices.Contains(full, true) {
+			return nil // the stages wait for the next input or the result
+		}
+		if err := e.drain(); err != nil {
+			return err
+		}
 	}
-	wg.Wait()
-	return firstError(errs)
 }
 
 // result merges the workers' sets (or sketches, or spill runs) into the
 // result and frees them.
 func (e *engine) result(ctx context.Context) (*Result, error) {
 	workers := e.workerSet
-	defer func() {
-		for _, w := range workers {
-			for _, s := range w.sets {
-				s.free()
-			}
-		}
-	}()
+	defer e.freeWorkers()
 	res := &Result{Bytes: e.bytes}
 	for _, w := range workers {
 		res.Rows += w.rows
 		res.Skipped += w.skipped
+	}
+	if e.radix {
+		return e.resultStaged(ctx, res)
 	}
 	if e.opts.Approx {
 		for t, name := range e.names {
@@ -307,25 +332,29 @@ func (e *engine) result(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
-// work is one worker's loop.
-func (e *engine) work(ctx context.Context, w *worker, in input) error {
+// work is one worker's loop; it returns early, with full true, when the
+// worker's stages are full and must be drained.
+func (e *engine) work(ctx context.Context, w *worker, in input) (full bool, err error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
+		}
+		if w.stages != nil && w.stageFull(e.stageLimit) {
+			return true, nil
 		}
 		c, err := in.next(ctx)
 		if err != nil || c == nil {
-			return err
+			return false, err
 		}
 		err = w.scan(c)
 		in.release(c)
 		if err != nil {
-			return err
+			return false, err
 		}
 		e.progress(int64(len(c.data)))
 		if w.sets != nil && e.mem.Load() > e.opts.MemoryLimit {
 			if err := e.spill(w); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
@@ -359,34 +388,23 @@ func firstError(errs []error) error {
 // and the top values.
 func mergeSets(sets []*set, top, workers int) (int64, []ValueCount) {
 	var total atomic.Int64
-	var next atomic.Int64
 	tops := make([]*topK, workers)
-	var wg sync.WaitGroup
-	for g := range workers {
+	for g := range tops {
 		tops[g] = newTopK(top)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				p := int(next.Add(1) - 1)
-				if p >= partitionCount {
-					return
-				}
-				if top == 0 {
-					total.Add(unionSize(sets, p))
-					continue
-				}
-				base := &sets[0].parts[p]
-				for _, s := range sets[1:] {
-					base.absorb(&s.parts[p])
-				}
-				total.Add(int64(base.n))
-				base.each(func(_ uint64, v []byte, n uint64) { tops[g].offer(v, n) })
-				base.free()
-			}
-		}()
 	}
-	wg.Wait()
+	forPartitions(workers, func(g, p int) {
+		if top == 0 {
+			total.Add(unionSize(sets, p))
+			return
+		}
+		base := &sets[0].parts[p]
+		for _, s := range sets[1:] {
+			base.absorb(&s.parts[p])
+		}
+		total.Add(int64(base.n))
+		base.each(func(_ uint64, v []byte, n uint64) { tops[g].offer(v, n) })
+		base.free()
+	})
 	return total.Load(), mergeTops(tops, top)
 }
 
@@ -476,11 +494,19 @@ func CountReader(ctx context.Context, r io.Reader, opts Options) (*Result, error
 	return CountInputs(ctx, []Input{{Path: "-", Reader: r}}, opts)
 }
 
-// freeWorkers releases the workers' sets after a failure.
+// freeWorkers releases the workers' sets and stages, and the sets they
+// were drained into.
 func (e *engine) freeWorkers() {
 	for _, w := range e.workerSet {
 		for _, s := range w.sets {
 			s.free()
 		}
+		for _, st := range w.stages {
+			st.reset()
+		}
 	}
+	for _, s := range e.global {
+		s.free()
+	}
+	e.global = nil
 }

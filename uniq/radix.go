@@ -1,0 +1,295 @@
+package uniq
+
+import (
+	"context"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Radix-partitioned counting (as DuckDB's and Umbra's aggregation): a
+// worker does not insert the values it parses into sets of its own; it
+// stages each value's hash and whereabouts in the buffer of the value's
+// hash partition. Between rounds, and at the end, the partitions are shared
+// out among the workers, and each inserts every worker's staged entries of
+// the partitions it took into one table per partition. No value is held
+// twice, no union pass is needed, and the inserts of a partition run back to
+// back, against a table small enough to stay in the core's cache. When the
+// whole input fits in one round, which is the usual case, the partitions are
+// counted one after another in a table each worker reuses, so tables never
+// take fresh memory. Exact sets with --top keep the per-worker sets.
+
+// stagedEntry is a value waiting for its partition's table: its hash and a
+// ref saying where its bytes are (see stage.add).
+type stagedEntry struct{ hash, ref uint64 }
+
+const (
+	stageBlockLen  = 1024            // entries per staging block (16 KiB)
+	stagedKind     = uint64(3) << 62 // the kind bits of a staged ref
+	stagedInline   = uint64(1) << 62 // | len: the value is the inverse of its hash
+	stagedFile     = uint64(2) << 62 // | len<<refFileLenShift | offset in the engine's fileSpace
+	stagedCopy     = uint64(3) << 62 // | block<<copyBlockShift | offset in stage.copies of a uvarint length and the bytes
+	copyBlockShift = 32
+	copyBlockSize  = 1 << 20
+)
+
+// stage is one worker's staged entries of one target, by partition.
+type stage struct {
+	parts  [partitionCount][][]stagedEntry // blocks; only the last may be partly filled
+	n      int
+	copies [][]byte // values that are neither inline nor in a mapped file; blocks, reused
+	copyAt int      // the block being filled
+	bytes  int      // staged bytes: entries and copies
+	pool   *blockPool
+	sketch *hll // the distinct staged hashes, roughly
+}
+
+// newStage returns an empty stage taking its blocks from pool.
+func newStage(pool *blockPool) *stage {
+	return &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
+}
+
+// stageSketchPrecision is the precision of a stage's sketch: 4 KiB, a few
+// percent of error, enough to tell repeats from new values.
+const stageSketchPrecision = 12
+
+// add stages value v, whose hash is h; off is where v is in the mapped
+// files, or -1.
+func (st *stage) add(h uint64, v []byte, off int64) {
+	var ref uint64
+	switch {
+	case len(v) <= maxInline:
+		ref = stagedInline | uint64(len(v))
+	case off >= 0 && len(v) <= maxFileRefLen && uint64(off) <= refOffsetMask:
+		ref = stagedFile | uint64(len(v))<<refFileLenShift | uint64(off)
+	default:
+		ref = stagedCopy | st.copy(v)
+	}
+	blocks := &st.parts[h>>(64-partitionBits)]
+	k := len(*blocks)
+	if k == 0 || len((*blocks)[k-1]) == stageBlockLen {
+		*blocks = append(*blocks, st.pool.get())
+		k++
+	}
+	(*blocks)[k-1] = append((*blocks)[k-1], stagedEntry{h, ref})
+	st.n++
+	st.bytes += int(unsafe.Sizeof(stagedEntry{}))
+	st.sketch.add(h)
+}
+
+// copy appends v, after its length, to the copy blocks and returns where.
+func (st *stage) copy(v []byte) uint64 {
+	need := binary.MaxVarintLen64 + len(v)
+	for st.copyAt < len(st.copies) && cap(st.copies[st.copyAt])-len(st.copies[st.copyAt]) < need {
+		st.copyAt++
+	}
+	if st.copyAt == len(st.copies) {
+		st.copies = append(st.copies, make([]byte, 0, max(copyBlockSize, need)))
+	}
+	b := st.copies[st.copyAt]
+	ref := uint64(st.copyAt)<<copyBlockShift | uint64(len(b))
+	n := len(b)
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	b = append(b, v...)
+	st.bytes += len(b) - n
+	st.copies[st.copyAt] = b
+	return ref
+}
+
+// insertInto inserts the staged entries of partition p into part.
+func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
+	var buf [8]byte
+	for _, block := range st.parts[p] {
+		for _, en := range block {
+			switch en.ref & stagedKind {
+			case stagedInline:
+				binary.LittleEndian.PutUint64(buf[:], unfmix64(en.hash))
+				part.insert(en.hash, buf[:en.ref&^stagedKind], 1, -1)
+			case stagedFile:
+				part.insert(en.hash, files.at(en.ref), 1, int64(en.ref&refOffsetMask))
+			default:
+				c := st.copies[(en.ref&^stagedKind)>>copyBlockShift][en.ref&(1<<copyBlockShift-1):]
+				l, k := binary.Uvarint(c)
+				part.insert(en.hash, c[k:k+int(l)], 1, -1)
+			}
+		}
+	}
+}
+
+// reset empties the stage, giving its blocks back to the pool.
+func (st *stage) reset() {
+	for p := range st.parts {
+		for _, b := range st.parts[p] {
+			st.pool.put(b)
+		}
+		clear(st.parts[p])
+		st.parts[p] = st.parts[p][:0]
+	}
+	st.n, st.bytes = 0, 0
+	for i := range st.copies {
+		st.copies[i] = st.copies[i][:0]
+	}
+	st.copyAt = 0
+	clear(st.sketch.reg)
+}
+
+// blockPool recycles staging blocks between rounds; it is safe for
+// concurrent use.
+type blockPool struct {
+	mu   sync.Mutex
+	free [][]stagedEntry
+}
+
+func (bp *blockPool) get() []stagedEntry {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	if k := len(bp.free); k > 0 {
+		b := bp.free[k-1]
+		bp.free = bp.free[:k-1]
+		return b[:0]
+	}
+	return make([]stagedEntry, 0, stageBlockLen)
+}
+
+func (bp *blockPool) put(b []stagedEntry) {
+	bp.mu.Lock()
+	bp.free = append(bp.free, b)
+	bp.mu.Unlock()
+}
+
+// stageFull tells whether w's stages should be drained before it scans
+// more: they hold limit bytes, or, past minRound entries, more than
+// twice as many entries as distinct values, which the sets would then hold
+// in less memory.
+func (w *worker) stageFull(limit int) bool {
+	n, size := 0, 0
+	for _, st := range w.stages {
+		n += st.n
+		size += st.bytes
+	}
+	if size >= limit {
+		return true
+	}
+	if n < minRound {
+		return false
+	}
+	var distinct int64
+	for _, st := range w.stages {
+		distinct += st.sketch.estimate()
+	}
+	return int64(n) > 2*distinct
+}
+
+// minRound is how many entries a worker stages at least before a round
+// ends for holding repeats.
+const minRound = 1 << 20
+
+// stageLimit is how many bytes a worker stages before a round ends: a
+// quarter of the memory budget shared by the workers, within bounds.
+func stageLimit(memoryLimit int64, workers int) int {
+	n := memoryLimit / 4 / int64(workers)
+	return int(min(max(n, 64<<10), 512<<20))
+}
+
+// forPartitions runs fn(g, p) for every partition p, on workers
+// goroutines (g is the goroutine's index), each partition once.
+func forPartitions(workers int, fn func(g, p int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= partitionCount {
+					return
+				}
+				fn(g, p)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// drain inserts every worker's staged entries into the engine's sets
+// (created on first use), empties the stages, and spills the sets when they
+// have outgrown the memory budget.
+func (e *engine) drain() error {
+	if e.global == nil {
+		for range e.names {
+			e.global = append(e.global, newSet(&e.setCfg))
+		}
+	}
+	forPartitions(e.workers, func(_, p int) {
+		for t, s := range e.global {
+			for _, w := range e.workerSet {
+				w.stages[t].insertInto(&s.parts[p], p, e.files)
+			}
+		}
+	})
+	for _, w := range e.workerSet {
+		for _, st := range w.stages {
+			st.reset()
+		}
+	}
+	if e.mem.Load() > e.opts.MemoryLimit {
+		return e.spillSets(e.global)
+	}
+	return nil
+}
+
+// countStaged counts target t straight from the stages when nothing was
+// drained before: each partition is counted in a table its goroutine
+// reuses, then forgotten.
+func (e *engine) countStaged(t int) int64 {
+	var total atomic.Int64
+	scratch := make([]partition, e.workers)
+	for g := range scratch {
+		scratch[g].cfg = &e.setCfg
+	}
+	forPartitions(e.workers, func(g, p int) {
+		part := &scratch[g]
+		for _, w := range e.workerSet {
+			w.stages[t].insertInto(part, p, e.files)
+		}
+		total.Add(int64(part.n))
+		part.reset()
+	})
+	for g := range scratch {
+		scratch[g].free()
+	}
+	return total.Load()
+}
+
+// resultStaged is result for radix-partitioned counting.
+func (e *engine) resultStaged(ctx context.Context, res *Result) (*Result, error) {
+	if e.global == nil && len(e.spills) == 0 {
+		for t, name := range e.names {
+			res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: e.countStaged(t)})
+		}
+		return res, nil
+	}
+	if err := e.drain(); err != nil {
+		return nil, err
+	}
+	if len(e.spills) > 0 {
+		if err := e.spillSets(e.global); err != nil {
+			return nil, err
+		}
+	}
+	for t, name := range e.names {
+		var n int64
+		if len(e.spills) > 0 {
+			var err error
+			if n, _, err = e.countSpilled(ctx, t); err != nil {
+				return nil, err
+			}
+		} else {
+			n = e.global[t].len()
+		}
+		res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: n})
+	}
+	return res, nil
+}
