@@ -99,13 +99,11 @@ func (st *stage) copy(v []byte) uint64 {
 
 // insertInto inserts the staged entries of partition p into part.
 func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
-	var buf [8]byte
 	for _, block := range st.parts[p] {
 		for _, en := range block {
 			switch en.ref & stagedKind {
 			case stagedInline:
-				binary.LittleEndian.PutUint64(buf[:], unfmix64(en.hash))
-				part.insert(en.hash, buf[:en.ref&^stagedKind], 1, -1)
+				part.insertInline(en.hash, int(en.ref&^stagedKind), 1)
 			case stagedFile:
 				part.insert(en.hash, files.at(en.ref), 1, int64(en.ref&refOffsetMask))
 			default:

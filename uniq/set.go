@@ -68,12 +68,18 @@ func fmix64(k uint64) uint64 {
 	return k
 }
 
+// The inverses of fmix64's multipliers, for unfmix64.
+var (
+	fmixInverse1 = inverse64(0xff51afd7ed558ccd)
+	fmixInverse2 = inverse64(0xc4ceb9fe1a85ec53)
+)
+
 // unfmix64 inverts fmix64.
 func unfmix64(k uint64) uint64 {
 	k ^= k >> 33
-	k *= inverse64(0xc4ceb9fe1a85ec53)
+	k *= fmixInverse2
 	k ^= k >> 33
-	k *= inverse64(0xff51afd7ed558ccd)
+	k *= fmixInverse1
 	k ^= k >> 33
 	return k
 }
@@ -208,25 +214,14 @@ type partition struct {
 // off is where v is in the mapped files (-1: not there): a new value is
 // then referenced there instead of copied into the arena.
 func (p *partition) insert(h uint64, v []byte, n uint64, off int64) {
+	if len(v) <= maxInline {
+		p.insertInline(h, len(v), n)
+		return
+	}
 	if p.n >= len(p.slots)-len(p.slots)>>2 { // keep the load under 3/4
 		p.grow()
 	}
 	mask := uint64(len(p.slots) - 1)
-	if len(v) <= maxInline {
-		tag := refUsed | refInline | uint64(len(v))<<inlineLenShift
-		for i := h & mask; ; i = (i + 1) & mask {
-			s := &p.slots[i]
-			if s.ref == 0 {
-				s.hash, s.ref = h, tag|n
-				p.n++
-				return
-			}
-			if s.hash == h && s.ref&^inlineCountMask == tag {
-				s.ref += n
-				return
-			}
-		}
-	}
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &p.slots[i]
 		if s.ref == 0 {
@@ -257,6 +252,28 @@ func (p *partition) insert(h uint64, v []byte, n uint64, off int64) {
 			continue
 		}
 		if bytes.Equal(p.valueAt(e), v) {
+			return
+		}
+	}
+}
+
+// insertInline adds the value of l <= maxInline bytes whose hash is h,
+// with count n; such a value is known by its hash and length alone.
+func (p *partition) insertInline(h uint64, l int, n uint64) {
+	if p.n >= len(p.slots)-len(p.slots)>>2 {
+		p.grow()
+	}
+	mask := uint64(len(p.slots) - 1)
+	tag := refUsed | refInline | uint64(l)<<inlineLenShift
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &p.slots[i]
+		if s.ref == 0 {
+			s.hash, s.ref = h, tag|n
+			p.n++
+			return
+		}
+		if s.hash == h && s.ref&^inlineCountMask == tag {
+			s.ref += n
 			return
 		}
 	}
