@@ -26,9 +26,19 @@ if ! up 5432; then
 	$sudo pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
 	wait_up 5432
 fi
-# The tests connect as postgres with trust auth to database test.
-psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" 2>/dev/null | grep -q 1 ||
-	psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE test" >/dev/null
+# The tests connect over TCP as postgres, without a password, to database
+# test. A fresh Debian cluster asks for a password on 127.0.0.1 (scram), so
+# loopback connections as postgres are trusted first (-w: never prompt).
+pg() { psql -w -h 127.0.0.1 -U postgres -d postgres "$@"; }
+if ! pg -tAc "SELECT 1" >/dev/null 2>&1; then
+	pgver=$(ls /etc/postgresql | head -n1)
+	hba=/etc/postgresql/$pgver/main/pg_hba.conf
+	$sudo sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+	$sudo pg_ctlcluster --skip-systemctl-redirect "$pgver" main reload
+	sleep 0.5
+fi
+pg -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 ||
+	pg -c "CREATE DATABASE test" >/dev/null
 
 if ! up 6379; then
 	mkdir -p /var/lib/redis /var/log/redis
