@@ -53,7 +53,9 @@ func batchJSON(b *hotpath.Batch, jobs []*hotpath.Job) BatchJSON {
 // a multipart body with many file parts, a tar (optionally gzipped) or a zip
 // archive. Each file is stored as it streams in and becomes one job; a file
 // that is not an acceptable image becomes a failed job, so that every file is
-// accounted for. 202 with the batch once the whole body is read.
+// accounted for. 202 with the batch once the whole body is read. A body
+// that breaks off (a truncated archive, too many files) after some files
+// still answers 202: the failure is one more failed file of the batch.
 func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) {
 	if s.Jobs == nil {
 		s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "batches need a job queue"))
@@ -76,8 +78,18 @@ func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) {
 		return nil
 	}
 	if err := s.eachBatchFile(r, add); err != nil {
-		s.Error(w, r, err)
-		return
+		if files == 0 {
+			s.Error(w, r, err)
+			return
+		}
+		// The files read so far are stored and queued: keep them, record the
+		// failure as a failed file of the batch, and answer with the batch,
+		// so that the client can follow the work it started.
+		s.logError(r, err, ErrorStatus(err))
+		if _, rerr := s.Jobs.RecordFailure(ctx, tenantID, b.ID, "", err); rerr != nil {
+			s.Error(w, r, rerr)
+			return
+		}
 	}
 	if files == 0 {
 		s.Error(w, r, hotpath.Errorf(hotpath.EINVALID, "the batch holds no file"))

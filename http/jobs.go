@@ -85,7 +85,7 @@ func (s *Server) uploadAsync(w http.ResponseWriter, r *http.Request) {
 	var out AcceptedListJSON
 	err := s.eachPart(r, func(name string, body io.Reader) error {
 		if len(out.Results) >= s.Config.MaxFilesPerRequest {
-			return hotpath.Errorf(hotpath.ETOOLARGE, "at most %d files per request; send more to /v1/batches", s.Config.MaxFilesPerRequest)
+			return hotpath.Errorf(hotpath.ETOOLARGE, "at most %d files per request: this file and any after it were not read; send more to /v1/batches", s.Config.MaxFilesPerRequest)
 		}
 		res := s.submit(r, "", name, body)
 		if res.Error != nil {
@@ -99,9 +99,18 @@ func (s *Server) uploadAsync(w http.ResponseWriter, r *http.Request) {
 	if err == nil && len(out.Results) == 0 {
 		err = hotpath.Errorf(hotpath.EINVALID, "the multipart body has no file part")
 	}
-	if err != nil {
+	if err != nil && len(out.Results) == 0 {
 		s.Error(w, r, err)
 		return
+	}
+	if err != nil {
+		// Files before the failure are stored and queued: answer with their
+		// jobs, and the failure as the last result, rather than an error
+		// that would hide work the server is doing.
+		s.logError(r, err, ErrorStatus(err))
+		d := errorDetail(err)
+		out.Results = append(out.Results, AcceptedJSON{Status: statusOf[d.Code], Error: &d})
+		out.Failed++
 	}
 	writeJSON(w, http.StatusAccepted, out)
 }

@@ -82,8 +82,11 @@ func (s *Server) uploadMultipart(w http.ResponseWriter, r *http.Request) {
 		}
 		res := UploadResultJSON{Filename: part.FileName()}
 		var img *hotpath.Image
-		if len(out.Results) >= s.Config.MaxFilesPerRequest {
-			err = hotpath.Errorf(hotpath.ETOOLARGE, "at most %d files per request", s.Config.MaxFilesPerRequest)
+		overLimit := len(out.Results) >= s.Config.MaxFilesPerRequest
+		if overLimit {
+			// One result for the first file past the limit, then stop
+			// reading: a body of endless tiny parts must not grow the answer.
+			err = hotpath.Errorf(hotpath.ETOOLARGE, "at most %d files per request: this file and any after it were not read", s.Config.MaxFilesPerRequest)
 		} else {
 			img, err = s.ingest(r, part.FileName(), part)
 		}
@@ -97,6 +100,9 @@ func (s *Server) uploadMultipart(w http.ResponseWriter, r *http.Request) {
 			res.Status, res.Image = http.StatusCreated, &j
 		}
 		out.Results = append(out.Results, res)
+		if overLimit {
+			break
+		}
 	}
 	if len(out.Results) == 0 {
 		s.Error(w, r, hotpath.Errorf(hotpath.EINVALID, "the multipart body has no file part"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -682,5 +683,32 @@ func TestUploadStreamsToDisk(t *testing.T) {
 				t.Errorf("allocated %d MB while uploading 40 MB, want under 10 MB", alloc>>20)
 			}
 		})
+	}
+}
+
+// TestMultipartFileLimit checks that a multipart upload past --max-files
+// stores the files within the limit, answers too_large for the first file
+// past it and stops reading there, however many parts follow.
+func TestMultipartFileLimit(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HTTP.MaxFilesPerRequest = 2
+	m, _ := startMain(t, cfg)
+	files := map[string][]byte{}
+	var order []string
+	for i := range 50 {
+		name := fmt.Sprintf("f%02d.png", i)
+		files[name] = hotpathtest.Image(t, hotpath.FormatPNG, 16, 16)
+		order = append(order, name)
+	}
+	body, ct := multipartBody(t, files, order)
+	r := request(t, "POST", m.URL()+"/v1/images", m.AdminKey, body, map[string]string{"Content-Type": ct})
+	r.wantStatus(t, http.StatusMultiStatus)
+	var got hphttp.UploadBatchJSON
+	r.decode(t, &got)
+	if got.Succeeded != 2 || got.Failed != 1 || len(got.Results) != 3 {
+		t.Fatalf("results = %s, want 2 stored and one too_large result", r.body)
+	}
+	if e := got.Results[2].Error; e == nil || e.Code != hotpath.ETOOLARGE || got.Results[2].Filename != "f02.png" {
+		t.Errorf("third result = %+v, want too_large for f02.png", got.Results[2])
 	}
 }

@@ -411,3 +411,50 @@ func TestQueueConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenBodyKeepsAcceptedFiles checks that a batch or async multipart
+// body that breaks off after some files answers 202 with the files already
+// queued and the failure as one more failed entry, instead of an error that
+// hides jobs the server is running.
+func TestBrokenBodyKeepsAcceptedFiles(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HTTP.MaxFilesPerRequest = 1
+	m, _ := startMain(t, cfg)
+	key := m.AdminKey
+	files := map[string][]byte{"a.jpg": hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48), "b.jpg": hotpathtest.Image(t, hotpath.FormatJPEG, 48, 64)}
+
+	t.Run("truncated tar batch", func(t *testing.T) {
+		full := tarBody(t, []string{"a.jpg", "b.jpg"}, files, false)
+		// Cut inside b.jpg's data: a.jpg is whole, then the archive breaks.
+		cut := full[:len(full)-1024-len(files["b.jpg"])/2]
+		r := request(t, "POST", m.URL()+"/v1/batches", key, bytes.NewReader(cut), map[string]string{"Content-Type": "application/x-tar"})
+		r.wantStatus(t, http.StatusAccepted)
+		var b hphttp.BatchJSON
+		r.decode(t, &b)
+		b = waitBatch(t, m, key, b.ID)
+		// b.jpg fails (its data breaks off), then the archive itself does.
+		if b.Succeeded != 1 || b.Failed != 2 || len(b.Files) != 3 || b.Files[0].Filename != "a.jpg" {
+			t.Fatalf("batch = %+v, want a.jpg succeeded, b.jpg and the broken archive failed", b.Batch)
+		}
+		if last := b.Files[len(b.Files)-1]; last.State != hotpath.JobFailed || last.Error == "" {
+			t.Errorf("last file = %+v, want the failed archive with its error", last.Job)
+		}
+	})
+
+	t.Run("async multipart past the file limit", func(t *testing.T) {
+		body, ct := multipartBody(t, files, []string{"a.jpg", "b.jpg"})
+		r := request(t, "POST", m.URL()+"/v1/images?async=true", key, body, map[string]string{"Content-Type": ct})
+		r.wantStatus(t, http.StatusAccepted)
+		var out hphttp.AcceptedListJSON
+		r.decode(t, &out)
+		if out.Succeeded != 1 || out.Failed != 1 || len(out.Results) != 2 || out.Results[0].Job == nil {
+			t.Fatalf("results = %s, want a.jpg queued and a too_large result", r.body)
+		}
+		if e := out.Results[1].Error; e == nil || e.Code != hotpath.ETOOLARGE {
+			t.Errorf("second result = %+v, want too_large", out.Results[1])
+		}
+		if j := waitJob(t, m, key, out.Results[0].Job.ID); j.State != hotpath.JobSucceeded {
+			t.Errorf("a.jpg job %s (%s), want succeeded", j.State, j.Error)
+		}
+	})
+}
