@@ -18,7 +18,7 @@ import (
 )
 
 // The benchmarks run on photo-like 12 MP JPEGs (about 3.7 MB) made by
-// /work/shared/make_photos.py with Debian's python3-pil, cached in the user
+// ../shared/make_photos.py (beside the repository; $HOTPATH_MAKE_PHOTOS) with Debian's python3-pil, cached in the user
 // cache dir (or $HOTPATH_BENCH_PHOTOS). Compare sub-benchmarks of one run:
 //
 //	go test ./vips/ -run '^$' -bench . -benchtime 10x
@@ -49,7 +49,8 @@ func benchPhoto(b *testing.B) string {
 		}
 		script := os.Getenv("HOTPATH_MAKE_PHOTOS")
 		if script == "" {
-			script = "/work/shared/make_photos.py"
+			// shared/ sits beside the repository (CI copies it there).
+			script = filepath.Join("..", "..", "shared", "make_photos.py")
 		}
 		if err := exec.Command(pythonWithPIL, "-c", "import PIL").Run(); err != nil {
 			photosErr = fmt.Errorf("%s has no PIL (apt-get install python3-pil) to make the 12 MP test photos", pythonWithPIL)
