@@ -64,7 +64,13 @@ func (s *Server) handleListImages(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	page, err := s.Meta.ListImages(r.Context(), key.TenantID, r.URL.Query().Get("cursor"), limit)
+	cursor := r.URL.Query().Get("cursor")
+	if cursor != "" && !isID(cursor) {
+		// A cursor is an image ID; anything else would silently restart the list.
+		s.Error(w, r, hotpath.Errorf(hotpath.EINVALID, "cursor must be the next_cursor of an earlier page"))
+		return
+	}
+	page, err := s.Meta.ListImages(r.Context(), key.TenantID, cursor, limit)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -74,6 +80,19 @@ func (s *Server) handleListImages(w http.ResponseWriter, r *http.Request) {
 		out.Images[i] = imageJSON(img)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// isID reports whether s has the form of hotpath.NewID: 32 lowercase hex digits.
+func isID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) handleGetImage(w http.ResponseWriter, r *http.Request) {

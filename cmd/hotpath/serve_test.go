@@ -547,6 +547,7 @@ func TestErrorResponses(t *testing.T) {
 		{"unknown preset", "GET", "", nil, 404, hotpath.ENOTFOUND},
 		{"wrong method", "PUT", "/v1/images", nil, 400, hotpath.EINVALID},
 		{"bad limit", "GET", "/v1/images?limit=0", nil, 400, hotpath.EINVALID},
+		{"bad cursor", "GET", "/v1/images?cursor=zzz", nil, 400, hotpath.EINVALID},
 		{"empty upload", "POST", "/v1/images", []byte{}, 400, hotpath.EINVALID},
 		{"too many bytes", "POST", "/v1/images", make([]byte, 300_000), 413, hotpath.ETOOLARGE},
 		{"too many bytes, chunked", "POST", "/v1/images?chunked", make([]byte, 300_000), 413, hotpath.ETOOLARGE},
