@@ -141,10 +141,10 @@ func (s *Server) submit(r *http.Request, batchID, filename string, body io.Reade
 	ctx := r.Context()
 	tenantID := APIKeyFrom(ctx).TenantID
 	res := submitted{AcceptedJSON: AcceptedJSON{Filename: filename}}
+	var job *hotpath.Job // the failed job Submit recorded, if it got that far
 	path, err := s.spool(body)
 	if err == nil {
 		var img *hotpath.Image
-		var job *hotpath.Job
 		img, job, err = s.Jobs.Submit(ctx, tenantID, batchID, filename, path)
 		os.Remove(path)
 		if err == nil {
@@ -159,13 +159,15 @@ func (s *Server) submit(r *http.Request, batchID, filename string, body io.Reade
 	d := errorDetail(err)
 	res.Status, res.Error, res.err = statusOf[d.Code], &d, err
 	s.logError(r, err, res.Status)
-	if batchID != "" {
-		if job, rerr := s.Jobs.RecordFailure(ctx, tenantID, batchID, filename, err); rerr == nil {
-			jj := jobJSON(job)
-			res.Job = &jj
-		} else {
+	if batchID != "" && job == nil {
+		var rerr error
+		if job, rerr = s.Jobs.RecordFailure(ctx, tenantID, batchID, filename, err); rerr != nil {
 			s.logError(r, rerr, http.StatusInternalServerError)
 		}
+	}
+	if batchID != "" && job != nil {
+		jj := jobJSON(job)
+		res.Job = &jj
 	}
 	return res
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotpath/hotpath"
 )
@@ -102,5 +103,32 @@ func TestDurabilityJobFailures(t *testing.T) {
 				t.Errorf("blobs left after deleting the failed image: %v", keys)
 			}
 		})
+	}
+}
+
+// TestSubmitEnqueueFailureInBatch checks that a batch file whose enqueue
+// fails is recorded once, as the failed job Submit returns with its error,
+// so that the API does not record it a second time.
+func TestSubmitEnqueueFailureInBatch(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	b := &hotpath.Batch{ID: hotpath.NewID(), TenantID: tenant, CreatedAt: time.Now().UTC()}
+	if err := h.meta.CreateBatch(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	h.set("Enqueue", always)
+	img, job, err := h.jobs.Submit(ctx, tenant, b.ID, "photo.jpg", h.file(t, 320, 240))
+	if err == nil || img != nil {
+		t.Fatalf("Submit = %v, %v, want an error and no image", img, err)
+	}
+	if job == nil || job.State != hotpath.JobFailed || job.BatchID != b.ID {
+		t.Fatalf("job = %+v, want the batch's job, failed", job)
+	}
+	jobs, err := h.meta.ListBatchJobs(ctx, tenant, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].ID != job.ID || jobs[0].State != hotpath.JobFailed {
+		t.Errorf("batch jobs = %d, want only the returned failed job", len(jobs))
 	}
 }

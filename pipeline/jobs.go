@@ -44,7 +44,9 @@ const stateWriteTimeout = 10 * time.Second
 // may be "". It returns once the original, the image row, the job row and
 // the queued message are all durable. On any failure it undoes what it
 // stored, so that no row points at a missing blob and no blob is orphaned.
-// The caller keeps tmpPath.
+// When the failure comes after the job row was written (the enqueue), that
+// row stays, marked failed, and is returned with the error, so that a batch
+// does not record the file a second time. The caller keeps tmpPath.
 func (j *Jobs) Submit(ctx context.Context, tenantID, batchID, filename, tmpPath string) (*hotpath.Image, *hotpath.Job, error) {
 	s := j.Service
 	fi, err := os.Stat(tmpPath)
@@ -80,7 +82,7 @@ func (j *Jobs) Submit(ctx context.Context, tenantID, batchID, filename, tmpPath 
 	if err := j.Queue.Enqueue(ctx, job); err != nil {
 		j.finish(ctx, job, hotpath.JobFailed, JobResult{Error: jobError(err)})
 		j.undoImage(ctx, img)
-		return nil, nil, err
+		return nil, job, err
 	}
 	return img, job, nil
 }
