@@ -3,6 +3,7 @@ package uniq
 import (
 	"context"
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -42,7 +43,7 @@ type stage struct {
 	copyAt int      // the block being filled
 	bytes  int      // staged bytes: entries and copies
 	pool   *blockPool
-	sketch *hll // the distinct staged hashes, roughly
+	sketch *hll // the distinct staged hashes of partition 0, a sample of the hash space
 }
 
 // newStage returns an empty stage taking its blocks from pool.
@@ -51,7 +52,7 @@ func newStage(pool *blockPool) *stage {
 }
 
 // stageSketchPrecision is the precision of a stage's sketch: 4 KiB, a few
-// percent of error, enough to tell repeats from new values.
+// percent of error on the sample, enough to tell repeats from new values.
 const stageSketchPrecision = 12
 
 // add stages value v, whose hash is h; off is where v is in the mapped
@@ -66,7 +67,8 @@ func (st *stage) add(h uint64, v []byte, off int64) {
 	default:
 		ref = stagedCopy | st.copy(v)
 	}
-	blocks := &st.parts[h>>(64-partitionBits)]
+	p := h >> (64 - partitionBits)
+	blocks := &st.parts[p]
 	k := len(*blocks)
 	if k == 0 || len((*blocks)[k-1]) == stageBlockLen {
 		*blocks = append(*blocks, st.pool.get())
@@ -75,7 +77,9 @@ func (st *stage) add(h uint64, v []byte, off int64) {
 	(*blocks)[k-1] = append((*blocks)[k-1], stagedEntry{h, ref})
 	st.n++
 	st.bytes += int(unsafe.Sizeof(stagedEntry{}))
-	st.sketch.add(h)
+	if p == 0 {
+		st.sketch.add(bits.RotateLeft64(h, partitionBits))
+	}
 }
 
 // copy appends v, after its length, to the copy blocks and returns where.
@@ -174,7 +178,7 @@ func (w *worker) stageFull(limit int) bool {
 	}
 	var distinct int64
 	for _, st := range w.stages {
-		distinct += st.sketch.estimate()
+		distinct += st.sketch.estimate() * partitionCount
 	}
 	return int64(n) > 2*distinct
 }

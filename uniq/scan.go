@@ -162,6 +162,8 @@ func (w *worker) scanLines(data []byte) {
 	w.rows += rows
 }
 
+var quote = []byte{'"'}
+
 // scanCSV counts the records of data. Records without a quote take the fast
 // path: they end at the next newline and split at each delimiter.
 func (w *worker) scanCSV(c *chunk) error {
@@ -188,7 +190,12 @@ func (w *worker) scanCSV(c *chunk) error {
 			pos = end + 1
 			continue
 		}
-		end, open := recordEnd(data, pos)
+		// Usually the quotes close on the line: an even number of them
+		// means the newline ends the record.
+		open := false
+		if end == len(data) || bytes.Count(data[nextQuote:end], quote)&1 != 0 {
+			end, open = recordEnd(data, pos)
+		}
 		if end < 0 {
 			if open {
 				w.rows++
