@@ -112,13 +112,6 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	chunk := byteSize(0)
 	fs.Var(&chunk, "chunk-size", "input `SIZE` a worker takes at a time (default 8M)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
-	usage := fs.Usage
-	fs.Usage = func() { // parseFlags silences the set's output; the defaults go to stderr
-		usage()
-		fs.SetOutput(env.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -136,3 +136,28 @@ func TestParseSize(t *testing.T) {
 		t.Error("negative size accepted")
 	}
 }
+
+// TestHelpListsEachFlagOnce checks that every command's --help exits 0 and
+// lists each of its flags exactly once.
+func TestHelpListsEachFlagOnce(t *testing.T) {
+	for name := range commands {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			env := &Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+			if code := run(context.Background(), env, []string{name, "--help"}); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			seen := map[string]int{}
+			for _, line := range strings.Split(stderr.String(), "\n") {
+				if strings.HasPrefix(line, "  -") {
+					seen[strings.Fields(line)[0]]++
+				}
+			}
+			for flag, n := range seen {
+				if n != 1 {
+					t.Errorf("%s is listed %d times", flag, n)
+				}
+			}
+		})
+	}
+}
