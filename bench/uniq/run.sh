@@ -2,8 +2,8 @@
 # Side-by-side benchmark of `hotpath uniq` on the generated CSV (warm cache):
 # hotpath, the seed's Python baselines, `LC_ALL=C sort -u | wc -l` and DuckDB
 # (npm @duckdb/node-api). Prints wall time, peak RSS, the counts (which must
-# agree: the script fails otherwise) and each tool's time as a ratio of
-# hotpath's.
+# agree: the script fails otherwise) and each tool's wall and CPU
+# (user+sys) time as a ratio of hotpath's.
 #
 # Environment:
 #   HOTPATH_BENCH_DIR  where the data and the binary go (default /tmp/hotpath-bench; not in git)
@@ -49,18 +49,21 @@ echo "file: $data ($(du -h "$data" | cut -f1)); expected: $(cat "$data.expected"
 echo "machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); best of $repeat runs"
 
 fail=0
-# measure TOOL MODE CMD... : runs CMD, records "wall rss count" for TOOL.
+# measure TOOL MODE CMD... : runs CMD, records "wall rss count cpu" for TOOL
+# (cpu: user+sys seconds of the same run, the fairer figure on a shared machine).
 measure() {
   local tool=$1 mode=$2; shift 2
   if [[ "$skip" == *" $tool "* ]]; then return; fi
-  local out tf best="" bestrss=0 wall rss; tf=$(mktemp)
+  local out tf best="" bestrss=0 bestcpu=0 wall rss user sys; tf=$(mktemp)
   for ((i = 0; i < repeat; i++)); do
-    out=$(/usr/bin/time -f "%e %M" -o "$tf" "$@" | tail -1 | tr -d '~ ')
-    read -r wall rss < <(tail -1 "$tf")
-    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall bestrss=$rss; fi
+    out=$(/usr/bin/time -f "%e %M %U %S" -o "$tf" "$@" | tail -1 | tr -d '~ ')
+    read -r wall rss user sys < <(tail -1 "$tf")
+    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=$wall bestrss=$rss bestcpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    fi
   done
   rm -f "$tf"
-  results+=("$tool $best $bestrss $out")
+  results+=("$tool $best $bestrss $out $bestcpu")
 }
 
 for mode in $modes; do
@@ -81,13 +84,15 @@ for mode in $modes; do
   esac
   echo
   echo "== $mode"
-  printf '%-8s %9s %9s %12s %12s\n' tool wall_s rss_MB count time/hotpath
+  printf '%-8s %9s %9s %9s %12s %12s %12s\n' tool wall_s cpu_s rss_MB count time/hotpath cpu/hotpath
   base=$(echo "${results[0]}" | cut -d' ' -f2)
+  basecpu=$(echo "${results[0]}" | cut -d' ' -f5)
   want=$(echo "${results[0]}" | cut -d' ' -f4)
   for r in "${results[@]}"; do
-    read -r tool wall rss count <<<"$r"
+    read -r tool wall rss count cpu <<<"$r"
     ratio=$(awk -v a="$wall" -v b="$base" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')
-    printf '%-8s %9s %9d %12s %12s\n' "$tool" "$wall" $((rss / 1024)) "$count" "$ratio"
+    cpuratio=$(awk -v a="$cpu" -v b="$basecpu" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')
+    printf '%-8s %9s %9s %9d %12s %12s %12s\n' "$tool" "$wall" "$cpu" $((rss / 1024)) "$count" "$ratio" "$cpuratio"
     if [ "$count" != "$want" ]; then echo "  MISMATCH: $tool counted $count, hotpath $want" >&2; fail=1; fi
   done
 done
