@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"github.com/hotpath/hotpath"
 	"github.com/klauspost/compress/gzip"
@@ -47,15 +48,15 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 	}
 	e.total = st.Size()
 	e.exactProgress = true
-	if e.mapValues() {
-		data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-		if err == nil {
-			_ = syscall.Madvise(data, madvPopulateRead)
-			e.mapped = append(e.mapped, data)
-			return e.countAt(ctx, bytes.NewReader(data), st.Size(), data)
-		}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return e.countAt(ctx, f, st.Size(), nil)
 	}
-	return e.countAt(ctx, f, st.Size(), nil)
+	e.mapped = append(e.mapped, data)
+	if e.mapValues() {
+		_ = syscall.Madvise(data, madvPopulateRead)
+	}
+	return e.countAt(ctx, bytes.NewReader(data), st.Size(), data)
 }
 
 // madvPopulateRead is MADV_POPULATE_READ (Linux 5.14): map the whole file
@@ -115,10 +116,11 @@ func (e *engine) header(data []byte, more bool) (body int, ok bool, err error) {
 	return body, true, e.resolveColumns(fields, false)
 }
 
-// countAt counts size bytes read with ReadAt: a plain file, read by every
-// worker in parallel into its own buffer. (Reads, unlike a memory map, change
-// no page tables: no TLB shootdowns between the workers, and resident memory
-// stays at one buffer per worker whatever the file's size.)
+// countAt counts size bytes read with ReadAt, by every worker in parallel:
+// a plain file's mapping (mapped), whose chunks are then slices of it, or,
+// when it could not be mapped, the file read into a buffer per worker.
+// Columns, whose values are copied, keep only the chunks being scanned
+// mapped in, so resident memory stays small whatever the file's size.
 func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped []byte) error {
 	var first [3]byte
 	n, _ := r.ReadAt(first[:], 0)
@@ -143,8 +145,11 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 		}
 	}
 	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), quotes: !e.lines, fileBase: -1}
-	if mapped != nil {
+	switch {
+	case mapped != nil && e.mapValues():
 		in.mapped, in.fileBase = mapped, e.files.add(mapped)
+	case mapped != nil:
+		in.mapped, in.dropPages = mapped, true
 	}
 	in.n = int((size - start + in.chunk - 1) / in.chunk)
 	in.odd = make([]bool, in.n+1)
@@ -178,6 +183,11 @@ type readAtInput struct {
 	// it, and values are referenced at fileBase+offset in the fileSpace.
 	mapped   []byte
 	fileBase int64
+	// dropPages: the values are not referenced in the mapping (columns,
+	// whose small values are copied), so each chunk's pages are mapped in
+	// with one call before it is scanned and unmapped after: no copy as
+	// with reads, and resident memory stays at a chunk per worker.
+	dropPages bool
 
 	mu    sync.Mutex
 	cond  *sync.Cond
@@ -260,6 +270,9 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	default:
 	}
 	w := &window{in: in, base: max(lo-1, 0), buf: buf[:0]} // one byte before lo tells whether lo starts a line
+	if in.dropPages {
+		_ = syscall.Madvise(pagesWithin(in.mapped, w.base&^(pageSize-1), hi), madvPopulateRead)
+	}
 	err := w.extend(hi)
 	var oddLo, oddHi bool
 	if in.quotes {
@@ -298,9 +311,24 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	data := w.buf[from-w.base : to-w.base]
 	c := &chunk{data: data, buf: w.buf, fileBase: -1, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
 	if in.mapped != nil {
-		c.buf, c.fileBase = nil, in.fileBase+from
+		c.buf = nil
+		if in.fileBase >= 0 {
+			c.fileBase = in.fileBase + from
+		}
 	}
 	return c, nil
+}
+
+const pageSize = 4096
+
+// pagesWithin returns the whole pages of mapping m inside [lo, hi).
+func pagesWithin(m []byte, lo, hi int64) []byte {
+	lo = (lo + pageSize - 1) &^ (pageSize - 1)
+	hi &^= pageSize - 1
+	if hi <= lo {
+		return nil
+	}
+	return m[lo:hi]
 }
 
 // lineOf returns the 1-based line of offset off, reading the file up to
@@ -320,6 +348,12 @@ func (in *readAtInput) lineOf(off int64) int64 {
 }
 
 func (in *readAtInput) release(c *chunk) {
+	if in.dropPages && len(c.data) > 0 {
+		lo := int64(uintptr(unsafe.Pointer(unsafe.SliceData(c.data))) - uintptr(unsafe.Pointer(unsafe.SliceData(in.mapped))))
+		if b := pagesWithin(in.mapped, lo, lo+int64(len(c.data))); len(b) > 0 {
+			_ = syscall.Madvise(b, syscall.MADV_DONTNEED)
+		}
+	}
 	if c.buf == nil {
 		return
 	}
