@@ -188,10 +188,12 @@ func (w *worker) stageFull(limit int) bool {
 const minRound = 1 << 20
 
 // stageLimit is how many bytes a worker stages before a round ends: a
-// quarter of the memory budget shared by the workers, within bounds.
+// quarter of the memory budget shared by the workers, within bounds (at
+// least 1 MiB, so that a tiny budget does not end every round with a spill
+// run of its own).
 func stageLimit(memoryLimit int64, workers int) int {
 	n := memoryLimit / 4 / int64(workers)
-	return int(min(max(n, 64<<10), 512<<20))
+	return int(min(max(n, 1<<20), 512<<20))
 }
 
 // forPartitions runs fn(g, p) for every partition p, on workers
