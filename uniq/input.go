@@ -104,7 +104,7 @@ func (e *engine) header(data []byte, more bool) (body int, ok bool, err error) {
 	if end < 0 {
 		end, body = len(data), len(data)
 	}
-	fields, _, msg := parseRecord(trimCR(data[:end]), e.delim, nil, nil)
+	fields, _, msg := parseRecord(trimCR(data[:end]), e.delim, 0, nil, nil)
 	if msg != "" {
 		return 0, true, hotpath.Errorf(hotpath.EINVALID, "line 1: %s", msg)
 	}

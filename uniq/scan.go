@@ -253,7 +253,11 @@ func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 func (w *worker) quotedRecord(c *chunk, pos int, rec []byte) error {
 	e := w.e
 	w.rows++
-	fields, scratch, msg := parseRecord(rec, e.delim, w.fields[:0], w.scratch)
+	want := 0 // all fields
+	if !e.records {
+		want = e.maxField + 1
+	}
+	fields, scratch, msg := parseRecord(rec, e.delim, want, w.fields[:0], w.scratch)
 	w.fields, w.scratch = fields, scratch
 	if msg != "" {
 		return w.bad(c, pos, msg)
@@ -361,7 +365,9 @@ func recordEndFrom(data []byte, pos int, open bool) (int, bool) {
 // as RFC 4180 reads them: a quoted field may hold delimiters, newlines and
 // doubled quotes. Unescaped values are written to scratch, sized up front
 // so that earlier fields stay valid. msg describes the first quoting error.
-func parseRecord(rec []byte, delim byte, fields [][]byte, scratch []byte) ([][]byte, []byte, string) {
+// With want > 0 only the first want fields are returned; the rest of the
+// record is only checked (checkFields), which is cheaper.
+func parseRecord(rec []byte, delim byte, want int, fields [][]byte, scratch []byte) ([][]byte, []byte, string) {
 	if cap(scratch) < len(rec) {
 		scratch = make([]byte, 0, len(rec))
 	}
@@ -403,6 +409,9 @@ func parseRecord(rec []byte, delim byte, fields [][]byte, scratch []byte) ([][]b
 				return fields, scratch, "extraneous character after a closing quote"
 			}
 			pos++
+			if len(fields) == want {
+				return fields, scratch, checkFields(rec[pos:], delim)
+			}
 			continue
 		}
 		v := rec[pos:]
@@ -418,6 +427,49 @@ func parseRecord(rec []byte, delim byte, fields [][]byte, scratch []byte) ([][]b
 			return fields, scratch, ""
 		}
 		pos += k + 1
+		if len(fields) == want {
+			return fields, scratch, checkFields(rec[pos:], delim)
+		}
+	}
+}
+
+// checkFields returns the first quoting error of the fields of rec, which
+// starts at a field, as parseRecord reports it, or "". Only the quotes are
+// looked at: a run of fields without one is valid whatever it holds.
+func checkFields(rec []byte, delim byte) string {
+	for {
+		if len(rec) > 0 && rec[0] == '"' {
+			j := 1
+			for {
+				k := bytes.IndexByte(rec[j:], '"')
+				if k < 0 {
+					return "unterminated quote"
+				}
+				j += k
+				if j+1 < len(rec) && rec[j+1] == '"' {
+					j += 2
+					continue
+				}
+				break
+			}
+			j++ // past the closing quote
+			if j == len(rec) {
+				return ""
+			}
+			if rec[j] != delim {
+				return "extraneous character after a closing quote"
+			}
+			rec = rec[j+1:]
+			continue
+		}
+		q := bytes.IndexByte(rec, '"')
+		if q < 0 {
+			return ""
+		}
+		if rec[q-1] != delim { // inside an unquoted field, not at the start of one
+			return "bare quote in an unquoted field"
+		}
+		rec = rec[q:]
 	}
 }
 

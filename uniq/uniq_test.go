@@ -531,3 +531,23 @@ func TestCancel(t *testing.T) {
 		t.Fatal("a cancelled count succeeded")
 	}
 }
+
+// TestParseRecordWant checks that parsing only the first fields of a record
+// (the rest merely checked) reports the same error as parsing it all.
+func TestParseRecordWant(t *testing.T) {
+	for _, rec := range []string{
+		`a,b,c`, `a,"b,c",d`, `"a""b",c,"d"`, `a,b,c"d`, `a,b,"c"d`, `a,b,"c`, `a,b,,"c""",`,
+		`a,"b"x,c`, `a,b,"",x"`, `"a",b,"c""d"",e`, `a,b,c,"d,e",f"g`, `a,b,`, `a`,
+	} {
+		_, _, all := parseRecord([]byte(rec), ',', 0, nil, nil)
+		for want := 1; want <= 3; want++ {
+			fields, _, got := parseRecord([]byte(rec), ',', want, nil, nil)
+			if got != all {
+				t.Errorf("%q want %d: error %q, all fields give %q", rec, want, got, all)
+			}
+			if got == "" && len(fields) > want {
+				t.Errorf("%q want %d: %d fields", rec, want, len(fields))
+			}
+		}
+	}
+}
