@@ -30,6 +30,11 @@ func CountStrings(items []string, trim bool) int64 {
 // three values, the last one empty; an empty buf holds none). It is the
 // Python bridge's fast path: one buffer crosses the C boundary, not a
 // string per value.
+//
+// buf is counted as the file engine counts a mapped file (radix.go): each
+// worker stages every value's hash and offset in buf by hash partition,
+// then the partitions are counted one at a time, in parallel, each in a
+// cache-sized table that points into buf instead of copying values.
 func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 	if len(buf) == 0 {
 		return 0
@@ -46,28 +51,113 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 			starts[g] = len(buf) + 1
 		}
 	}
-	return countParallel(workers, func(g int, s *set) {
-		lo, hi := starts[g], starts[g+1]
-		if lo >= hi {
+	if mostlyRepeats(buf, sep, trim) {
+		return countParallel(workers, func(g int, s *set) {
+			eachDelimited(buf, starts[g], starts[g+1], sep, trim, func(v []byte, _ int) {
+				s.insert(hashValue(v), v, 1)
+			})
+		})
+	}
+	files := &fileSpace{}
+	files.add(buf) // at offset 0: a value's offset in buf is its file offset
+	pool := &blockPool{}
+	stages := make([]*stage, workers)
+	for g := range stages {
+		stages[g] = newStage(pool)
+	}
+	runWorkers(workers, func(g int) {
+		stageDelimited(stages[g], buf, starts[g], starts[g+1], sep, trim)
+	})
+
+	var mem atomic.Int64
+	cfg := &setConfig{mem: &mem, slab: &slab{}, files: files}
+	defer cfg.slab.close()
+	var total atomic.Int64
+	scratch := make([]partition, workers)
+	for g := range scratch {
+		scratch[g].cfg = cfg
+	}
+	forPartitions(workers, func(g, p int) {
+		part := &scratch[g]
+		for _, st := range stages {
+			st.insertInto(part, p, files)
+		}
+		total.Add(int64(part.n))
+		part.reset()
+	})
+	for g := range scratch {
+		scratch[g].free()
+	}
+	return total.Load()
+}
+
+// stageDelimited stages into st the values of buf that start in [lo, hi).
+func stageDelimited(st *stage, buf []byte, lo, hi int, sep byte, trim bool) {
+	eachDelimited(buf, lo, hi, sep, trim, func(v []byte, off int) {
+		st.add(hashValue(v), v, int64(off))
+	})
+}
+
+// eachDelimited calls fn with every value of buf that starts in [lo, hi),
+// hi-1 being the separator after the last of them (or the end of buf), and
+// with the value's offset in buf; with trim, values are stripped first.
+func eachDelimited(buf []byte, lo, hi int, sep byte, trim bool, fn func(v []byte, off int)) {
+	if lo >= hi {
+		return
+	}
+	part := buf[lo : hi-1] // without the separator that ends the last value
+	off := lo
+	for {
+		k := bytes.IndexByte(part, sep)
+		v := part
+		if k >= 0 {
+			v = part[:k]
+		}
+		vo := off
+		if trim {
+			t := pyStrip(v)
+			if len(t) > 0 {
+				vo += int(uintptr(unsafe.Pointer(unsafe.SliceData(t))) - uintptr(unsafe.Pointer(unsafe.SliceData(v))))
+			}
+			v = t
+		}
+		fn(v, vo)
+		if k < 0 {
 			return
 		}
-		part := buf[lo : hi-1] // without the separator that ends the last value
-		for {
-			k := bytes.IndexByte(part, sep)
-			v := part
-			if k >= 0 {
-				v = part[:k]
-			}
-			if trim {
-				v = pyStrip(v)
-			}
-			s.insert(hashValue(v), v, 1)
-			if k < 0 {
-				return
-			}
-			part = part[k+1:]
+		part = part[k+1:]
+		off += k + 1
+	}
+}
+
+// sampleValues is how many leading values mostlyRepeats looks at.
+const sampleValues = 1 << 16
+
+// mostlyRepeats tells from the first values of buf whether its values
+// mostly repeat (under one distinct in four): per-worker sets, which then
+// stay small and in cache, count those faster than staging every value for
+// the radix partitions. Either way the answer is the same.
+func mostlyRepeats(buf []byte, sep byte, trim bool) bool {
+	end := len(buf) + 1
+	for i, pos := 0, 0; i < sampleValues; i++ {
+		k := bytes.IndexByte(buf[pos:], sep)
+		if k < 0 {
+			end = len(buf) + 1
+			break
 		}
+		pos += k + 1
+		end = pos
+	}
+	var mem atomic.Int64
+	cfg := &setConfig{mem: &mem, slab: &slab{}}
+	defer cfg.slab.close()
+	s := newSet(cfg)
+	n := 0
+	eachDelimited(buf, 0, end, sep, trim, func(v []byte, _ int) {
+		s.insert(hashValue(v), v, 1)
+		n++
 	})
+	return s.len()*4 < int64(n)
 }
 
 // countParallel runs fill(g, set) for g in [0, workers) in parallel, each
@@ -77,16 +167,24 @@ func countParallel(workers int, fill func(g int, s *set)) int64 {
 	cfg := &setConfig{mem: &mem, slab: &slab{}}
 	defer cfg.slab.close()
 	sets := make([]*set, workers)
+	for g := range sets {
+		sets[g] = newSet(cfg)
+	}
+	runWorkers(workers, func(g int) { fill(g, sets[g]) })
+	n, _ := mergeSets(sets, 0, workers)
+	return n
+}
+
+// runWorkers runs fn(g) for g in [0, workers), each in its own goroutine,
+// and waits for them all.
+func runWorkers(workers int, fn func(g int)) {
 	var wg sync.WaitGroup
 	for g := range workers {
-		sets[g] = newSet(cfg)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fill(g, sets[g])
+			fn(g)
 		}()
 	}
 	wg.Wait()
-	n, _ := mergeSets(sets, 0, workers)
-	return n
 }
