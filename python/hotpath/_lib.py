@@ -86,7 +86,7 @@ def _declare(cdll: ctypes.CDLL) -> None:
     cdll.hotpath_count_strings.restype = c_int
     cdll.hotpath_count_packed.argtypes = [c_char_p, c_int64, c_void_p, c_int64, c_int, i64, err]
     cdll.hotpath_count_packed.restype = c_int
-    cdll.hotpath_count_delimited.argtypes = [c_char_p, c_int64, c_ubyte, c_int, c_int64, i64, err]
+    cdll.hotpath_count_delimited.argtypes = [c_void_p, c_int64, c_ubyte, c_int, c_int64, i64, err]
     cdll.hotpath_count_delimited.restype = c_int
     cdll.hotpath_count_file.argtypes = [c_char_p, c_char_p, POINTER(c_void_p), err]
     cdll.hotpath_count_file.restype = c_int

@@ -5,7 +5,8 @@
 
 How items reach Go (measured, see bench/python): the items are joined into
 one buffer with a separator (``"\\n"``) by ``str.join`` — a single C loop —
-encoded to UTF-8 once, and handed to Go without another copy. Go checks that
+handed to Go as UTF-8 without another copy (an ASCII str is its UTF-8
+bytes: CPython's PyUnicode_AsUTF8AndSize returns its text as is). Go checks that
 the buffer holds exactly as many values as there were items; if an item
 contained the separator it answers "mismatch" and the buffer is joined again
 with a byte that occurs nowhere in the data. Building a C array of pointers
@@ -38,14 +39,45 @@ _STR_ONLY_SPACE = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _SEPARATORS = [10, 0, 31, 30, 29, 28, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27]
 
 
-def _count_joined(buf: bytes, sep: int, n: int, strip: bool) -> int:
-    """Count the distinct values of buf, joined with sep; -1 when buf holds not n values."""
+def _count_joined(buf: Union[bytes, str], sep: int, n: int, strip: bool) -> int:
+    """Count the distinct values of buf, joined with sep; -1 when buf holds not n values.
+
+    A str is handed over as its UTF-8 bytes (lone surrogates as "surrogatepass" writes them).
+    """
     lib = _lib.lib()
+    data, size = _utf8(buf) if isinstance(buf, str) else (buf, len(buf))
     count = ctypes.c_int64()
     err = _lib.Error()
-    rc = lib.hotpath_count_delimited(buf, len(buf), sep, int(strip), n, ctypes.byref(count), ctypes.byref(err))
+    rc = lib.hotpath_count_delimited(data, size, sep, int(strip), n, ctypes.byref(count), ctypes.byref(err))
     _lib.check(rc, err)
     return count.value
+
+
+if hasattr(ctypes, "pythonapi"):
+    _as_utf8 = ctypes.pythonapi.PyUnicode_AsUTF8AndSize
+    _as_utf8.argtypes = [ctypes.py_object, ctypes.POINTER(ctypes.c_ssize_t)]
+    _as_utf8.restype = ctypes.c_void_p
+else:  # not CPython
+    _as_utf8 = None
+
+
+def _utf8(s: str) -> "tuple[Union[int, bytes], int]":
+    """Return the address (or a bytes copy) and the length of s's UTF-8 bytes.
+
+    CPython's PyUnicode_AsUTF8AndSize returns the text itself for an ASCII str
+    (no copy) and otherwise a UTF-8 copy it keeps with s, so the address is
+    valid while s lives; the caller keeps s alive during the Go call. A str
+    holding lone surrogates, which strict UTF-8 refuses, is encoded with
+    "surrogatepass".
+    """
+    if _as_utf8 is not None:
+        size = ctypes.c_ssize_t()
+        try:
+            return _as_utf8(s, ctypes.byref(size)), size.value
+        except UnicodeEncodeError:
+            pass
+    b = s.encode("utf-8", "surrogatepass")
+    return b, len(b)
 
 
 def _count_packed(encoded: Sequence[bytes], strip: bool) -> int:
@@ -64,16 +96,16 @@ def _count_packed(encoded: Sequence[bytes], strip: bool) -> int:
 def _count_str(items: List[str], strip: bool) -> int:
     n = len(items)
     # With strip, Go trims exactly what str.strip() removes (uniq's pyStrip).
-    buf = "\n".join(items).encode("utf-8", "surrogatepass")
-    got = _count_joined(buf, 10, n, strip)
+    joined = "\n".join(items)
+    got = _count_joined(joined, 10, n, strip)
     if got >= 0:
         return got
     # An item holds "\n": join again with a byte that occurs nowhere. UTF-8
     # never encodes a character below 0x80 inside a multi-byte sequence, so an
-    # ASCII byte absent from buf is absent from every item.
+    # ASCII character absent from the text is a byte absent from every item.
     for sep in _SEPARATORS[1:]:
-        if bytes([sep]) not in buf:
-            return _count_joined(chr(sep).join(items).encode("utf-8", "surrogatepass"), sep, n, strip)
+        if chr(sep) not in joined:
+            return _count_joined(chr(sep).join(items), sep, n, strip)
     return _count_packed([s.encode("utf-8", "surrogatepass") for s in items], strip)
 
 
