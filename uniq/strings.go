@@ -2,6 +2,7 @@ package uniq
 
 import (
 	"bytes"
+	"encoding/binary"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -53,8 +54,8 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 	}
 	if mostlyRepeats(buf, sep, trim) {
 		return countParallel(workers, func(g int, s *set) {
-			eachDelimited(buf, starts[g], starts[g+1], sep, trim, func(v []byte, _ int) {
-				s.insert(hashValue(v), v, 1)
+			eachDelimited(buf, starts[g], starts[g+1], sep, trim, func(h uint64, v []byte, _ int) {
+				s.insert(h, v, 1)
 			})
 		})
 	}
@@ -93,35 +94,35 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 
 // stageDelimited stages into st the values of buf that start in [lo, hi).
 func stageDelimited(st *stage, buf []byte, lo, hi int, sep byte, trim bool) {
-	eachDelimited(buf, lo, hi, sep, trim, func(v []byte, off int) {
-		st.add(hashValue(v), v, int64(off))
+	eachDelimited(buf, lo, hi, sep, trim, func(h uint64, v []byte, off int) {
+		st.add(h, v, int64(off))
 	})
 }
 
 // eachDelimited calls fn with every value of buf that starts in [lo, hi),
-// hi-1 being the separator after the last of them (or the end of buf), and
-// with the value's offset in buf; with trim, values are stripped first.
-func eachDelimited(buf []byte, lo, hi int, sep byte, trim bool, fn func(v []byte, off int)) {
+// hi-1 being the separator after the last of them (or the end of buf), with
+// its hash (hashValue) and its offset in buf; with trim, values are stripped first.
+func eachDelimited(buf []byte, lo, hi int, sep byte, trim bool, fn func(h uint64, v []byte, off int)) {
 	if lo >= hi {
 		return
 	}
 	part := buf[lo : hi-1] // without the separator that ends the last value
 	off := lo
 	for {
-		k := bytes.IndexByte(part, sep)
+		k := indexShort(part, sep)
 		v := part
 		if k >= 0 {
 			v = part[:k]
 		}
 		vo := off
-		if trim {
+		if trim && len(v) > 0 && (isSpaceByte(v[0]) || isSpaceByte(v[len(v)-1])) {
 			t := pyStrip(v)
 			if len(t) > 0 {
 				vo += int(uintptr(unsafe.Pointer(unsafe.SliceData(t))) - uintptr(unsafe.Pointer(unsafe.SliceData(v))))
 			}
 			v = t
 		}
-		fn(v, vo)
+		fn(hashAt(buf, v, vo), v, vo)
 		if k < 0 {
 			return
 		}
@@ -130,8 +131,39 @@ func eachDelimited(buf []byte, lo, hi int, sep byte, trim bool, fn func(v []byte
 	}
 }
 
+// indexShort is bytes.IndexByte for data whose sep is usually near: a
+// plain loop over the first bytes, which for short values beats the setup
+// of the vector search.
+func indexShort(b []byte, sep byte) int {
+	n := min(len(b), 24)
+	for i, c := range b[:n] {
+		if c == sep {
+			return i
+		}
+	}
+	if k := bytes.IndexByte(b[n:], sep); k >= 0 {
+		return n + k
+	}
+	return -1
+}
+
+// hashAt returns hashValue(v) for v, which is at off in buf. A short value
+// followed by enough of buf is read with one 8-byte load, masked, instead
+// of being copied into a padded word (a store-forwarding stall per value).
+func hashAt(buf, v []byte, off int) uint64 {
+	if len(v) <= maxInline && off+8 <= len(buf) {
+		return fmix64(binary.LittleEndian.Uint64(buf[off:]) & (1<<(8*len(v)) - 1))
+	}
+	return hashValue(v)
+}
+
+// isSpaceByte tells whether c may begin or end what pyStrip removes: ASCII
+// whitespace and separators (all at most ' ') or a byte of a multi-byte
+// UTF-8 character. It lets the common value, with neither, skip pyStrip.
+func isSpaceByte(c byte) bool { return c <= ' ' || c >= 0x80 }
+
 // sampleValues is how many leading values mostlyRepeats looks at.
-const sampleValues = 1 << 16
+const sampleValues = 1 << 14
 
 // mostlyRepeats tells from the first values of buf whether its values
 // mostly repeat (under one distinct in four): per-worker sets, which then
@@ -153,8 +185,8 @@ func mostlyRepeats(buf []byte, sep byte, trim bool) bool {
 	defer cfg.slab.close()
 	s := newSet(cfg)
 	n := 0
-	eachDelimited(buf, 0, end, sep, trim, func(v []byte, _ int) {
-		s.insert(hashValue(v), v, 1)
+	eachDelimited(buf, 0, end, sep, trim, func(h uint64, v []byte, _ int) {
+		s.insert(h, v, 1)
 		n++
 	})
 	return s.len()*4 < int64(n)
