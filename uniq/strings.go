@@ -55,7 +55,11 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 	if mostlyRepeats(buf, sep, trim) {
 		return countParallel(workers, func(g int, s *set) {
 			eachDelimited(buf, starts[g], starts[g+1], sep, trim, func(h uint64, v []byte, _ int) {
-				s.insert(h, v, 1)
+				if len(v) <= maxInline {
+					s.parts[h>>(64-partitionBits)].insertInline(h, len(v), 1)
+				} else {
+					s.insert(h, v, 1)
+				}
 			})
 		})
 	}
