@@ -24,7 +24,7 @@ build: deps
 	$(GO) build -o $(BIN) ./cmd/hotpath
 
 run: build
-	@# glibc keeps up to 8 malloc arenas per core holding freed libvips buffers; 2 bounds RSS (docs/api-notes.md)
+	@# glibc keeps up to 8 malloc arenas per core holding freed libvips buffers; 2 bounds RSS (docs/api.md)
 	MALLOC_ARENA_MAX=2 $(BIN) serve --addr $(ADDR) --data $(DATA)
 
 # The Python bridge's shared library (C ABI over the Go engines).
