@@ -26,6 +26,7 @@ type worker struct {
 	held    []byte   // copies of batched values that were not in the chunk
 	hlls    []*hll   // per target with Approx
 	fields  [][]byte
+	vals    [][]byte // per column target: the record's values (scanColumns)
 	scratch []byte
 	canon   []byte
 	rows    int64
@@ -167,48 +168,61 @@ var quote = []byte{'"'}
 // scanCSV counts the records of data. Records without a quote take the fast
 // path: they end at the next newline and split at each delimiter.
 func (w *worker) scanCSV(c *chunk) error {
-	data := c.data
+	if w.e.fieldTarget != nil && !w.e.records {
+		return w.scanColumns(c)
+	}
 	nextQuote := -1 // data[:nextQuote] holds no quote; found lazily, as quotes are rare
-	for pos := 0; pos < len(data); {
-		end := len(data)
-		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-			end = pos + i
-		}
-		if nextQuote < pos {
-			if k := bytes.IndexByte(data[pos:], '"'); k >= 0 {
-				nextQuote = pos + k
-			} else {
-				nextQuote = len(data)
-			}
-		}
-		if end <= nextQuote {
-			if rec := trimCR(data[pos:end]); len(rec) > 0 {
-				if err := w.plainRecord(c, pos, rec); err != nil {
-					return err
-				}
-			}
-			pos = end + 1
-			continue
-		}
-		// Usually the quotes close on the line: an even number of them
-		// means the newline ends the record.
-		open := false
-		if end == len(data) || bytes.Count(data[nextQuote:end], quote)&1 != 0 {
-			end, open = recordEnd(data, pos)
-		}
-		if end < 0 {
-			if open {
-				w.rows++
-				return w.bad(c, pos, "unterminated quote")
-			}
-			end = len(data)
-		}
-		if err := w.quotedRecord(c, pos, trimCR(data[pos:end])); err != nil {
+	for pos := 0; pos < len(c.data); {
+		next, err := w.record(c, pos, &nextQuote)
+		if err != nil {
 			return err
 		}
-		pos = end + 1
+		pos = next
 	}
 	return nil
+}
+
+// record counts the record at pos and returns where the next one starts.
+// data[pos:*nextQuote] holds no quote when *nextQuote >= pos; it is found
+// again otherwise.
+func (w *worker) record(c *chunk, pos int, nextQuote *int) (int, error) {
+	data := c.data
+	end := len(data)
+	if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+		end = pos + i
+	}
+	if *nextQuote < pos {
+		if k := bytes.IndexByte(data[pos:], '"'); k >= 0 {
+			*nextQuote = pos + k
+		} else {
+			*nextQuote = len(data)
+		}
+	}
+	if end <= *nextQuote {
+		if rec := trimCR(data[pos:end]); len(rec) > 0 {
+			if err := w.plainRecord(c, pos, rec); err != nil {
+				return 0, err
+			}
+		}
+		return end + 1, nil
+	}
+	// Usually the quotes close on the line: an even number of them
+	// means the newline ends the record.
+	open := false
+	if end == len(data) || bytes.Count(data[*nextQuote:end], quote)&1 != 0 {
+		end, open = recordEnd(data, pos)
+	}
+	if end < 0 {
+		if open {
+			w.rows++
+			return len(data), w.bad(c, pos, "unterminated quote")
+		}
+		end = len(data)
+	}
+	if err := w.quotedRecord(c, pos, trimCR(data[pos:end])); err != nil {
+		return 0, err
+	}
+	return end + 1, nil
 }
 
 // plainRecord counts a record that holds no quote.

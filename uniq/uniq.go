@@ -102,20 +102,23 @@ const defaultChunkSize = 8 << 20
 
 // engine holds one count's settings and shared state.
 type engine struct {
-	opts      Options
-	lines     bool     // whole-line mode
-	records   bool     // target 0 is the whole record
-	names     []string // per target
-	cols      []int    // 0-based field of each column target (after the records target)
-	maxField  int
-	delim     byte
-	precision uint8
-	workers   int
-	chunkSize int
-	setCfg    setConfig
-	mem       atomic.Int64
-	files     *fileSpace // mapped inputs the sets point into
-	mapped    [][]byte   // the mappings, unmapped when the count ends
+	opts     Options
+	lines    bool     // whole-line mode
+	records  bool     // target 0 is the whole record
+	names    []string // per target
+	cols     []int    // 0-based field of each column target (after the records target)
+	maxField int
+	// fieldTarget[f] is the target of field f, up to maxField, or -1; nil
+	// when a field is asked twice (scanColumns then does not apply).
+	fieldTarget []int
+	delim       byte
+	precision   uint8
+	workers     int
+	chunkSize   int
+	setCfg      setConfig
+	mem         atomic.Int64
+	files       *fileSpace // mapped inputs the sets point into
+	mapped      [][]byte   // the mappings, unmapped when the count ends
 
 	workerSet []*worker
 	// radix: workers stage hashed values by partition (see radix.go)
@@ -229,6 +232,17 @@ func (e *engine) resolveColumns(header [][]byte, empty bool) error {
 		maxField = max(maxField, idx)
 	}
 	e.cols, e.maxField = cols, maxField
+	e.fieldTarget = make([]int, maxField+1)
+	for f := range e.fieldTarget {
+		e.fieldTarget[f] = -1
+	}
+	for i, f := range cols {
+		if e.fieldTarget[f] >= 0 {
+			e.fieldTarget = nil
+			break
+		}
+		e.fieldTarget[f] = i
+	}
 	if !e.resolved {
 		e.names = append(e.names, names...)
 		e.resolved = true

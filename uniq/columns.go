@@ -1,0 +1,195 @@
+package uniq
+
+import "bytes"
+
+// scanColumns counts the asked columns of data's records when no whole
+// record is asked for and no field is asked twice. A record is split only
+// up to its last asked field and the rest is skipped to the newline that
+// ends it; quoted fields without doubled quotes are read in place, and the
+// rest of a record is checked quote by quote. Anything else (doubled
+// quotes, malformed or short records) goes to the general parser, record by
+// record, so that values and errors are the same.
+func (w *worker) scanColumns(c *chunk) error {
+	e := w.e
+	data := c.data
+	delim, last, target := e.delim, e.maxField, e.fieldTarget
+	if len(w.vals) != len(e.cols) {
+		w.vals = make([][]byte, len(e.cols))
+	}
+	vals := w.vals
+	nextQuote := -1 // data[pos:nextQuote] holds no quote when nextQuote >= pos
+	for pos := 0; pos < len(data); {
+		nl := indexFrom(data, pos, '\n')
+		if nextQuote < pos {
+			nextQuote = indexFrom(data, pos, '"')
+		}
+		if nl <= nextQuote { // a record without quotes: the line
+			rec := trimCR(data[pos:nl])
+			if len(rec) == 0 {
+				pos = nl + 1
+				continue
+			}
+			short := false
+			for f := 0; ; f++ {
+				k := indexByteShort(rec, delim)
+				v := rec
+				if k >= 0 {
+					v = rec[:k]
+				}
+				if t := target[f]; t >= 0 {
+					vals[t] = v
+				}
+				if f == last {
+					break
+				}
+				if k < 0 {
+					short = true
+					break
+				}
+				rec = rec[k+1:]
+			}
+			if short { // the general parser reports it
+				if err := w.plainRecord(c, pos, trimCR(data[pos:nl])); err != nil {
+					return err
+				}
+				pos = nl + 1
+				continue
+			}
+			pos = nl + 1
+		} else {
+			next, ok := splitQuoted(data, pos, nl, &nextQuote, delim, last, target, vals)
+			if !ok {
+				nextQuote = -1
+				var err error
+				if next, err = w.record(c, pos, &nextQuote); err != nil {
+					return err
+				}
+				pos = next
+				continue
+			}
+			pos = next
+		}
+		w.rows++
+		for t, v := range vals {
+			if e.opts.Trim {
+				v = pyStrip(v)
+			}
+			w.add(t, v)
+		}
+	}
+	return nil
+}
+
+// indexFrom returns the position of the first byte b of data at or after
+// pos, or len(data).
+func indexFrom(data []byte, pos int, b byte) int {
+	if k := bytes.IndexByte(data[pos:], b); k >= 0 {
+		return pos + k
+	}
+	return len(data)
+}
+
+// splitQuoted reads the fields up to last of the record at pos, which holds
+// a quote before its first newline nl, into vals by target, and checks its
+// quoting up to the newline that ends it. It returns where the next record
+// starts, or ok false when the record needs the general parser: a doubled
+// quote, a quoting error, or fewer fields than asked. *nextQuote is kept
+// as the first quote at or after the position read.
+func splitQuoted(data []byte, pos, nl int, nextQuote *int, delim byte, last int, target []int, vals [][]byte) (next int, ok bool) {
+	q := *nextQuote
+	p := pos
+	for f := 0; ; f++ {
+		// Field f starts at p; end is where its terminator is.
+		var v []byte
+		var end int
+		if p < len(data) && data[p] == '"' {
+			k := bytes.IndexByte(data[p+1:], '"')
+			if k < 0 {
+				return 0, false
+			}
+			v = data[p+1 : p+1+k]
+			end = p + 2 + k
+			if end < len(data) && data[end] == '"' {
+				return 0, false
+			}
+			if end < len(data) && data[end] == '\r' && (end+1 == len(data) || data[end+1] == '\n') {
+				end++
+			}
+			if end < len(data) && data[end] != delim && data[end] != '\n' {
+				return 0, false
+			}
+			if q < end {
+				q = indexFrom(data, end, '"')
+			}
+			if nl < end {
+				nl = indexFrom(data, end, '\n')
+			}
+		} else {
+			lim := min(nl, q)
+			end = lim
+			if k := indexByteShort(data[p:lim], delim); k >= 0 {
+				end = p + k
+			}
+			if end == q && q < len(data) { // a quote inside an unquoted field
+				return 0, false
+			}
+			v = data[p:end]
+			if end == nl {
+				v = trimCR(v)
+			}
+		}
+		if t := target[f]; t >= 0 {
+			vals[t] = v
+		}
+		if end == len(data) || data[end] != delim { // the record ends
+			if f < last {
+				return 0, false
+			}
+			*nextQuote = q
+			return end + 1, true
+		}
+		p = end + 1
+		if f == last {
+			break
+		}
+	}
+	// The rest, from field start p: only its quotes matter.
+	for {
+		if q < p {
+			q = indexFrom(data, p, '"')
+		}
+		if nl < p {
+			nl = indexFrom(data, p, '\n')
+		}
+		if nl <= q {
+			*nextQuote = q
+			return nl + 1, true
+		}
+		if q != p && data[q-1] != delim {
+			return 0, false
+		}
+		k := bytes.IndexByte(data[q+1:], '"')
+		if k < 0 {
+			return 0, false
+		}
+		end := q + 2 + k
+		if end == len(data) {
+			*nextQuote = len(data)
+			return end + 1, true
+		}
+		switch data[end] {
+		case delim:
+			p = end + 1
+			continue
+		case '\n':
+			*nextQuote = q
+			return end + 1, true
+		case '\r':
+			if end+1 == len(data) || data[end+1] == '\n' {
+				*nextQuote = q
+				return end + 2, true
+			}
+		}
+		return 0, false
+	}
+}
