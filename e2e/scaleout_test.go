@@ -45,10 +45,6 @@ func newCluster(t *testing.T) *cluster {
 	if natsURL == "" {
 		natsURL = "nats://127.0.0.1:4222"
 	}
-	redisURL := os.Getenv("HOTPATH_TEST_REDIS")
-	if redisURL == "" {
-		redisURL = "redis://127.0.0.1:6379/0"
-	}
 	t.Cleanup(func() {
 		if err := e2e.DeleteStream(natsURL, "E2E_"+id, "e2e."+id+".jobs"); err != nil {
 			t.Error(err)
@@ -58,7 +54,7 @@ func newCluster(t *testing.T) *cluster {
 	c.args = []string{
 		"--store", hotpathtest.StartS3(t),
 		"--db", hotpathtest.PostgresDSN(t),
-		"--cache", redisURL + "?prefix=e2e-" + id + ":",
+		"--cache", hotpathtest.RedisURL(t),
 		"--queue", natsURL + "?stream=E2E_" + id + "&subject=e2e." + id + ".jobs&ack_wait=2s&retry_delay=100ms",
 		"--data", dir, "--temp-dir", dir, "--log-level", "info",
 	}

@@ -2,51 +2,16 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/hotpathtest"
 	hphttp "github.com/hotpath/hotpath/http"
 	"github.com/hotpath/hotpath/pipeline"
-	goredis "github.com/redis/go-redis/v9"
 )
-
-// testRedisURL is the Redis the tests share: HOTPATH_TEST_REDIS or the local
-// one, with a prefix of the test's own so that runs never meet. The prefix's
-// keys are removed when the test ends.
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("HOTPATH_TEST_REDIS")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/0"
-	}
-	prefix := "hotpath-test-" + hotpath.NewID()[20:] + ":"
-	t.Cleanup(func() {
-		opts, err := goredis.ParseURL(u)
-		if err != nil {
-			t.Errorf("HOTPATH_TEST_REDIS: %v", err)
-			return
-		}
-		client := goredis.NewClient(opts)
-		defer client.Close()
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("removing the test's Redis keys: %v", err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(u, "?") {
-		sep = "&"
-	}
-	return u + sep + "prefix=" + prefix
-}
 
 // TestSharedCacheInvalidatesAcrossProcesses runs two Mains sharing one Redis
 // and one database and blob store, as two serve processes do: a delete or a
@@ -54,7 +19,7 @@ func testRedisURL(t *testing.T) string {
 // the image and the key cached (with TTLs far longer than the test).
 func TestSharedCacheInvalidatesAcrossProcesses(t *testing.T) {
 	shared := t.TempDir()
-	cacheURL := testRedisURL(t)
+	cacheURL := hotpathtest.RedisURL(t)
 	start := func() *Main {
 		cfg := testConfig(t)
 		cfg.DB = "sqlite://" + filepath.Join(shared, "hotpath.db")
