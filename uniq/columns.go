@@ -74,7 +74,11 @@ func (w *worker) scanColumns(c *chunk) error {
 			if e.opts.Trim {
 				v = pyStrip(v)
 			}
-			w.add(t, v)
+			if w.stages != nil { // columns are never mapped: no file offset
+				w.stages[t].add(hashValue(v), v, -1)
+			} else {
+				w.add(t, v)
+			}
 		}
 	}
 	return nil

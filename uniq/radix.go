@@ -26,9 +26,9 @@ import (
 type stagedEntry struct{ hash, ref uint64 }
 
 const (
-	stageBlockLen  = 1024            // entries per staging block (16 KiB)
+	stageBlockLen  = 1024 // entries per staging block (16 KiB)
+	wordBlockLen   = 2 * stageBlockLen // packed short-value entries per staging block
 	stagedKind     = uint64(3) << 62 // the kind bits of a staged ref
-	stagedInline   = uint64(1) << 62 // | len: the value is the inverse of its hash
 	stagedFile     = uint64(2) << 62 // | len<<refFileLenShift | offset in the engine's fileSpace
 	stagedCopy     = uint64(3) << 62 // | block<<copyBlockShift | offset in stage.copies of a uvarint length and the bytes
 	copyBlockShift = 32
@@ -37,18 +37,36 @@ const (
 
 // stage is one worker's staged entries of one target, by partition.
 type stage struct {
-	parts  [partitionCount][][]stagedEntry // blocks; only the last may be partly filled
-	n      int
-	copies [][]byte // values that are neither inline nor in a mapped file; blocks, reused
-	copyAt int      // the block being filled
-	bytes  int      // staged bytes: entries and copies
-	pool   *blockPool
-	sketch *hll // the distinct staged hashes of partition 0, a sample of the hash space
+	parts [partitionCount][][]stagedEntry // blocks of stageBlockLen; the last holds fill[p] entries
+	// open[p] is partition p's last block, fill[p] how many entries it
+	// holds (stageBlockLen when a new block is needed): adding an entry
+	// is one store and one count.
+	open [partitionCount]*[stageBlockLen]stagedEntry
+	fill [partitionCount]uint32
+	// words hold the entries of values of at most 8 bytes in one word
+	// each, h<<partitionBits | len: such a value is the inverse of its hash
+	// and the partition gives the hash's top bits. Half the bytes to write
+	// and read back. Blocks as in parts, openWords and fillWords as open
+	// and fill.
+	words     [partitionCount][][]stagedEntry
+	openWords [partitionCount]*[wordBlockLen]uint64
+	fillWords [partitionCount]uint32
+	n         int // entries, words included
+	nWords    int
+	copies    [][]byte // values that are neither inline nor in a mapped file; blocks, reused
+	copyAt    int      // the block being filled
+	bytes     int      // staged bytes of copies (entries are n*16 more)
+	pool      *blockPool
+	sketch    *hll // the distinct staged hashes of partition 0, a sample of the hash space
 }
 
 // newStage returns an empty stage taking its blocks from pool.
 func newStage(pool *blockPool) *stage {
-	return &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
+	st := &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
+	for p := range st.fill {
+		st.fill[p], st.fillWords[p] = stageBlockLen, wordBlockLen
+	}
+	return st
 }
 
 // stageSketchPrecision is the precision of a stage's sketch: 4 KiB, a few
@@ -58,28 +76,40 @@ const stageSketchPrecision = 12
 // add stages value v, whose hash is h; off is where v is in the mapped
 // files, or -1.
 func (st *stage) add(h uint64, v []byte, off int64) {
+	p := h >> (64 - partitionBits)
+	if p == 0 {
+		st.sketch.add(bits.RotateLeft64(h, partitionBits))
+	}
+	st.n++
+	if len(v) <= maxInline {
+		i := st.fillWords[p]
+		if i == wordBlockLen {
+			b := st.pool.get()
+			st.words[p] = append(st.words[p], b)
+			st.openWords[p] = (*[wordBlockLen]uint64)(unsafe.Pointer(unsafe.SliceData(b)))
+			i = 0
+		}
+		st.openWords[p][i] = h<<partitionBits | uint64(len(v))
+		st.fillWords[p] = i + 1
+		st.nWords++
+		return
+	}
 	var ref uint64
 	switch {
-	case len(v) <= maxInline:
-		ref = stagedInline | uint64(len(v))
 	case off >= 0 && len(v) <= maxFileRefLen && uint64(off) <= refOffsetMask:
 		ref = stagedFile | uint64(len(v))<<refFileLenShift | uint64(off)
 	default:
 		ref = stagedCopy | st.copy(v)
 	}
-	p := h >> (64 - partitionBits)
-	blocks := &st.parts[p]
-	k := len(*blocks)
-	if k == 0 || len((*blocks)[k-1]) == stageBlockLen {
-		*blocks = append(*blocks, st.pool.get())
-		k++
+	i := st.fill[p]
+	if i == stageBlockLen {
+		b := st.pool.get()
+		st.parts[p] = append(st.parts[p], b)
+		st.open[p] = (*[stageBlockLen]stagedEntry)(b)
+		i = 0
 	}
-	(*blocks)[k-1] = append((*blocks)[k-1], stagedEntry{h, ref})
-	st.n++
-	st.bytes += int(unsafe.Sizeof(stagedEntry{}))
-	if p == 0 {
-		st.sketch.add(bits.RotateLeft64(h, partitionBits))
-	}
+	st.open[p][i] = stagedEntry{h, ref}
+	st.fill[p] = i + 1
 }
 
 // copy appends v, after its length, to the copy blocks and returns where.
@@ -103,11 +133,23 @@ func (st *stage) copy(v []byte) uint64 {
 
 // insertInto inserts the staged entries of partition p into part.
 func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
-	for _, block := range st.parts[p] {
+	top := uint64(p) << (64 - partitionBits)
+	for k, block := range st.words[p] {
+		words := (*[wordBlockLen]uint64)(unsafe.Pointer(unsafe.SliceData(block)))[:]
+		if k == len(st.words[p])-1 {
+			words = words[:st.fillWords[p]]
+		}
+		for _, w := range words {
+			part.insertInline(top|w>>partitionBits, int(w&(1<<partitionBits-1)), 1)
+		}
+	}
+	blocks := st.parts[p]
+	for k, block := range blocks {
+		if k == len(blocks)-1 {
+			block = block[:st.fill[p]]
+		}
 		for _, en := range block {
 			switch en.ref & stagedKind {
-			case stagedInline:
-				part.insertInline(en.hash, int(en.ref&^stagedKind), 1)
 			case stagedFile:
 				part.insert(en.hash, files.at(en.ref), 1, int64(en.ref&refOffsetMask))
 			default:
@@ -127,8 +169,15 @@ func (st *stage) reset() {
 		}
 		clear(st.parts[p])
 		st.parts[p] = st.parts[p][:0]
+		st.open[p], st.fill[p] = nil, stageBlockLen
+		for _, b := range st.words[p] {
+			st.pool.put(b)
+		}
+		clear(st.words[p])
+		st.words[p] = st.words[p][:0]
+		st.openWords[p], st.fillWords[p] = nil, wordBlockLen
 	}
-	st.n, st.bytes = 0, 0
+	st.n, st.nWords, st.bytes = 0, 0, 0
 	for i := range st.copies {
 		st.copies[i] = st.copies[i][:0]
 	}
@@ -149,9 +198,9 @@ func (bp *blockPool) get() []stagedEntry {
 	if k := len(bp.free); k > 0 {
 		b := bp.free[k-1]
 		bp.free = bp.free[:k-1]
-		return b[:0]
+		return b[:stageBlockLen]
 	}
-	return make([]stagedEntry, 0, stageBlockLen)
+	return make([]stagedEntry, stageBlockLen)
 }
 
 func (bp *blockPool) put(b []stagedEntry) {
@@ -168,7 +217,7 @@ func (w *worker) stageFull(limit int) bool {
 	n, size := 0, 0
 	for _, st := range w.stages {
 		n += st.n
-		size += st.bytes
+		size += (st.n-st.nWords)*int(unsafe.Sizeof(stagedEntry{})) + st.nWords*8 + st.bytes
 	}
 	if size >= limit {
 		return true

@@ -50,9 +50,12 @@ func hashValue(v []byte) uint64 {
 	return fmix64(load64(v))
 }
 
+// load64 reads a value of at most 8 bytes as a little-endian word, padded
+// with zeros. With 8 bytes of capacity it is one load, masked: copying into
+// a padded word would stall on store forwarding for every value.
 func load64(v []byte) uint64 {
-	if len(v) == 8 {
-		return binary.LittleEndian.Uint64(v)
+	if cap(v) >= 8 {
+		return binary.LittleEndian.Uint64(v[:8]) & (1<<(8*len(v)) - 1)
 	}
 	var b [8]byte
 	copy(b[:], v)
