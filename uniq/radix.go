@@ -26,11 +26,11 @@ import (
 type stagedEntry struct{ hash, ref uint64 }
 
 const (
-	stageBlockLen  = 1024 // entries per staging block (16 KiB)
+	stageBlockLen  = 1024              // entries per staging block (16 KiB)
 	wordBlockLen   = 2 * stageBlockLen // packed short-value entries per staging block
-	stagedKind     = uint64(3) << 62 // the kind bits of a staged ref
-	stagedFile     = uint64(2) << 62 // | len<<refFileLenShift | offset in the engine's fileSpace
-	stagedCopy     = uint64(3) << 62 // | block<<copyBlockShift | offset in stage.copies of a uvarint length and the bytes
+	stagedKind     = uint64(3) << 62   // the kind bits of a staged ref
+	stagedFile     = uint64(2) << 62   // | len<<refFileLenShift | offset in the engine's fileSpace
+	stagedCopy     = uint64(3) << 62   // | block<<copyBlockShift | offset in stage.copies of a uvarint length and the bytes
 	copyBlockShift = 32
 	copyBlockSize  = 1 << 20
 )
