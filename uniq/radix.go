@@ -139,9 +139,7 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 		if k == len(st.words[p])-1 {
 			words = words[:st.fillWords[p]]
 		}
-		for _, w := range words {
-			part.insertInline(top|w>>partitionBits, int(w&(1<<partitionBits-1)), 1)
-		}
+		part.insertWords(top, words)
 	}
 	blocks := st.parts[p]
 	for k, block := range blocks {

@@ -282,6 +282,37 @@ func (p *partition) insertInline(h uint64, l int, n uint64) {
 	}
 }
 
+// insertWords adds the staged words of this partition (see stage.words),
+// top being the partition's hash bits: insertInline, once per value, with
+// the table's bounds kept in registers across the block.
+func (p *partition) insertWords(top uint64, words []uint64) {
+	slots, n := p.slots, p.n
+	mask, limit := uint64(len(slots)-1), len(slots)-len(slots)>>2
+	for _, w := range words {
+		if n >= limit {
+			p.n = n
+			p.grow()
+			slots = p.slots
+			mask, limit = uint64(len(slots)-1), len(slots)-len(slots)>>2
+		}
+		h := top | w>>partitionBits
+		tag := refUsed | refInline | (w&(1<<partitionBits-1))<<inlineLenShift
+		for i := h & mask; ; i = (i + 1) & mask {
+			s := &slots[i]
+			if s.ref == 0 {
+				s.hash, s.ref = h, tag|1
+				n++
+				break
+			}
+			if s.hash == h && s.ref&^inlineCountMask == tag {
+				s.ref++
+				break
+			}
+		}
+	}
+	p.n = n
+}
+
 // entry returns the arena bytes from ref on.
 func (p *partition) entry(ref uint64) []byte {
 	b := p.blocks[(ref&^refUsed)>>refBlockShift]
