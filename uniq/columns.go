@@ -19,7 +19,10 @@ func (w *worker) scanColumns(c *chunk) error {
 	vals := w.vals
 	nextQuote := -1 // data[pos:nextQuote] holds no quote when nextQuote >= pos
 	for pos := 0; pos < len(data); {
-		nl := indexFrom(data, pos, '\n')
+		nl := len(data) // indexFrom, inlined
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			nl = pos + i
+		}
 		if nextQuote < pos {
 			nextQuote = indexFrom(data, pos, '"')
 		}
@@ -75,7 +78,15 @@ func (w *worker) scanColumns(c *chunk) error {
 				v = pyStrip(v)
 			}
 			if w.stages != nil { // columns are never mapped: no file offset
-				w.stages[t].add(hashValue(v), v, -1)
+				var h uint64
+				if len(v) <= maxInline {
+					if h = hashShort(v); w.stages[t].addShort(h, len(v)) {
+						continue
+					}
+				} else {
+					h = hashValue(v)
+				}
+				w.stages[t].add(h, v, -1)
 			} else {
 				w.add(t, v)
 			}
@@ -87,10 +98,11 @@ func (w *worker) scanColumns(c *chunk) error {
 // indexFrom returns the position of the first byte b of data at or after
 // pos, or len(data).
 func indexFrom(data []byte, pos int, b byte) int {
-	if k := bytes.IndexByte(data[pos:], b); k >= 0 {
-		return pos + k
+	k := bytes.IndexByte(data[pos:], b)
+	if k < 0 {
+		return len(data)
 	}
-	return len(data)
+	return pos + k
 }
 
 // splitQuoted reads the fields up to last of the record at pos, which holds

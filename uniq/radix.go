@@ -73,6 +73,23 @@ func newStage(pool *blockPool) *stage {
 // percent of error on the sample, enough to tell repeats from new values.
 const stageSketchPrecision = 12
 
+// addShort stages a value of l <= maxInline bytes whose hash is h when
+// that is one store: it returns false, staging nothing, when the value
+// needs add (its partition's block is full, or it is in partition 0, which
+// the sketch samples). Small enough to be inlined into the scan loops.
+func (st *stage) addShort(h uint64, l int) bool {
+	p := h >> (64 - partitionBits)
+	i := st.fillWords[p]
+	if i == wordBlockLen || p == 0 {
+		return false
+	}
+	st.openWords[p][i] = h<<partitionBits | uint64(l)
+	st.fillWords[p] = i + 1
+	st.n++
+	st.nWords++
+	return true
+}
+
 // add stages value v, whose hash is h; off is where v is in the mapped
 // files, or -1.
 func (st *stage) add(h uint64, v []byte, off int64) {

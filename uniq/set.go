@@ -47,8 +47,12 @@ func hashValue(v []byte) uint64 {
 	if len(v) > maxInline {
 		return xxh3.Hash(v)
 	}
-	return fmix64(load64(v))
+	return hashShort(v)
 }
+
+// hashShort is hashValue of a value of at most maxInline bytes; it is
+// inlined where the scan loops hash.
+func hashShort(v []byte) uint64 { return fmix64(load64(v)) }
 
 // load64 reads a value of at most 8 bytes as a little-endian word, padded
 // with zeros. With 8 bytes of capacity it is one load, masked: copying into
