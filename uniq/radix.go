@@ -37,17 +37,14 @@ const (
 
 // stage is one worker's staged entries of one target, by partition.
 type stage struct {
-	parts [partitionCount][][]stagedEntry // blocks of stageBlockLen; the last holds fill[p] entries
-	// open[p] is partition p's last block, fill[p] how many entries it
-	// holds (stageBlockLen when a new block is needed): adding an entry
-	// is one store and one count.
-	open [partitionCount]*[stageBlockLen]stagedEntry
-	fill [partitionCount]uint32
+	parts [partitionCount][][]stagedEntry // blocks; only the last may be partly filled
 	// words hold the entries of values of at most 8 bytes in one word
 	// each, h<<partitionBits | len: such a value is the inverse of its hash
 	// and the partition gives the hash's top bits. Half the bytes to write
-	// and read back. Blocks as in parts, openWords and fillWords as open
-	// and fill.
+	// and read back. The blocks are parts' blocks seen as words;
+	// openWords[p] is partition p's last one, fillWords[p] how many words
+	// it holds (wordBlockLen when a new block is needed): adding a word is
+	// one store and one count.
 	words     [partitionCount][][]stagedEntry
 	openWords [partitionCount]*[wordBlockLen]uint64
 	fillWords [partitionCount]uint32
@@ -63,8 +60,8 @@ type stage struct {
 // newStage returns an empty stage taking its blocks from pool.
 func newStage(pool *blockPool) *stage {
 	st := &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
-	for p := range st.fill {
-		st.fill[p], st.fillWords[p] = stageBlockLen, wordBlockLen
+	for p := range st.fillWords {
+		st.fillWords[p] = wordBlockLen
 	}
 	return st
 }
@@ -118,15 +115,13 @@ func (st *stage) add(h uint64, v []byte, off int64) {
 	default:
 		ref = stagedCopy | st.copy(v)
 	}
-	i := st.fill[p]
-	if i == stageBlockLen {
-		b := st.pool.get()
-		st.parts[p] = append(st.parts[p], b)
-		st.open[p] = (*[stageBlockLen]stagedEntry)(b)
-		i = 0
+	blocks := &st.parts[p]
+	k := len(*blocks)
+	if k == 0 || len((*blocks)[k-1]) == stageBlockLen {
+		*blocks = append(*blocks, st.pool.get())
+		k++
 	}
-	st.open[p][i] = stagedEntry{h, ref}
-	st.fill[p] = i + 1
+	(*blocks)[k-1] = append((*blocks)[k-1], stagedEntry{h, ref})
 }
 
 // copy appends v, after its length, to the copy blocks and returns where.
@@ -158,11 +153,7 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 		}
 		part.insertWords(top, words)
 	}
-	blocks := st.parts[p]
-	for k, block := range blocks {
-		if k == len(blocks)-1 {
-			block = block[:st.fill[p]]
-		}
+	for _, block := range st.parts[p] {
 		for _, en := range block {
 			switch en.ref & stagedKind {
 			case stagedFile:
@@ -184,7 +175,6 @@ func (st *stage) reset() {
 		}
 		clear(st.parts[p])
 		st.parts[p] = st.parts[p][:0]
-		st.open[p], st.fill[p] = nil, stageBlockLen
 		for _, b := range st.words[p] {
 			st.pool.put(b)
 		}
@@ -213,9 +203,9 @@ func (bp *blockPool) get() []stagedEntry {
 	if k := len(bp.free); k > 0 {
 		b := bp.free[k-1]
 		bp.free = bp.free[:k-1]
-		return b[:stageBlockLen]
+		return b[:0]
 	}
-	return make([]stagedEntry, stageBlockLen)
+	return make([]stagedEntry, 0, stageBlockLen)
 }
 
 func (bp *blockPool) put(b []stagedEntry) {
