@@ -238,8 +238,10 @@ func (w *worker) stageFull(limit int) bool {
 }
 
 // minRound is how many entries a worker stages at least before a round
-// ends for holding repeats.
-const minRound = 1 << 20
+// ends for holding repeats. Small (a few MiB of entries and copies, about
+// a core's cache): a column of few distinct values then drains often into
+// tables that stay small, instead of streaming its copies through memory.
+const minRound = 1 << 16
 
 // stageLimit is how many bytes a worker stages before a round ends: a
 // quarter of the memory budget shared by the workers, within bounds (at
