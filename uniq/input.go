@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"unsafe"
 
 	"github.com/hotpath/hotpath"
 	"github.com/klauspost/compress/gzip"
@@ -48,14 +47,15 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 	}
 	e.total = st.Size()
 	e.exactProgress = true
+	if !e.mapValues() {
+		return e.countAt(ctx, f, st.Size(), nil)
+	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		return e.countAt(ctx, f, st.Size(), nil)
 	}
 	e.mapped = append(e.mapped, data)
-	if e.mapValues() {
-		_ = syscall.Madvise(data, madvPopulateRead)
-	}
+	_ = syscall.Madvise(data, madvPopulateRead)
 	return e.countAt(ctx, bytes.NewReader(data), st.Size(), data)
 }
 
@@ -67,7 +67,12 @@ const madvPopulateRead = 22
 // point at values in the page cache instead of copying them: for whole
 // lines and records, where the distinct values are large and many (the
 // mapping costs resident memory the size of the file, which column counts,
-// with their small values, do not repay).
+// with their small values, do not repay). Otherwise the file is read in
+// pieces small enough to stay in the core's cache (readChunkSize): the
+// kernel's copy reads each byte from memory once, and the quote count and
+// the parse that follow it hit the cache. Mapping the pieces in and out
+// instead cost a quarter more time in page-table work and second reads
+// from memory (user_id on the 1 GB file: 1.30 -> 1.00 s).
 func (e *engine) mapValues() bool {
 	return (e.lines || e.records) && !e.opts.Approx && !e.setCfg.counting
 }
@@ -145,11 +150,10 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 		}
 	}
 	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), quotes: !e.lines, fileBase: -1}
-	switch {
-	case mapped != nil && e.mapValues():
+	if mapped != nil {
 		in.mapped, in.fileBase = mapped, e.files.add(mapped)
-	case mapped != nil:
-		in.mapped, in.dropPages = mapped, true
+	} else if e.opts.ChunkSize == 0 {
+		in.chunk = readChunkSize
 	}
 	in.n = int((size - start + in.chunk - 1) / in.chunk)
 	in.odd = make([]bool, in.n+1)
@@ -183,11 +187,6 @@ type readAtInput struct {
 	// it, and values are referenced at fileBase+offset in the fileSpace.
 	mapped   []byte
 	fileBase int64
-	// dropPages: the values are not referenced in the mapping (columns,
-	// whose small values are copied), so each chunk's pages are mapped in
-	// with one call before it is scanned and unmapped after: no copy as
-	// with reads, and resident memory stays at a chunk per worker.
-	dropPages bool
 
 	mu    sync.Mutex
 	cond  *sync.Cond
@@ -270,9 +269,6 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	default:
 	}
 	w := &window{in: in, base: max(lo-1, 0), buf: buf[:0]} // one byte before lo tells whether lo starts a line
-	if in.dropPages {
-		_ = syscall.Madvise(pagesWithin(in.mapped, w.base&^(pageSize-1), hi), madvPopulateRead)
-	}
 	err := w.extend(hi)
 	var oddLo, oddHi bool
 	if in.quotes {
@@ -319,18 +315,6 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	return c, nil
 }
 
-const pageSize = 4096
-
-// pagesWithin returns the whole pages of mapping m inside [lo, hi).
-func pagesWithin(m []byte, lo, hi int64) []byte {
-	lo = (lo + pageSize - 1) &^ (pageSize - 1)
-	hi &^= pageSize - 1
-	if hi <= lo {
-		return nil
-	}
-	return m[lo:hi]
-}
-
 // lineOf returns the 1-based line of offset off, reading the file up to
 // it; only errors need it.
 func (in *readAtInput) lineOf(off int64) int64 {
@@ -348,12 +332,6 @@ func (in *readAtInput) lineOf(off int64) int64 {
 }
 
 func (in *readAtInput) release(c *chunk) {
-	if in.dropPages && len(c.data) > 0 {
-		lo := int64(uintptr(unsafe.Pointer(unsafe.SliceData(c.data))) - uintptr(unsafe.Pointer(unsafe.SliceData(in.mapped))))
-		if b := pagesWithin(in.mapped, lo, lo+int64(len(c.data))); len(b) > 0 {
-			_ = syscall.Madvise(b, syscall.MADV_DONTNEED)
-		}
-	}
 	if c.buf == nil {
 		return
 	}

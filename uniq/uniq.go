@@ -67,7 +67,8 @@ type Options struct {
 	Lenient bool
 	// Workers is the number of goroutines scanning; 0 means GOMAXPROCS.
 	Workers int
-	// ChunkSize is the bytes of input a worker takes at a time; 0 means 8 MiB.
+	// ChunkSize is the bytes of input a worker takes at a time; 0 means 8 MiB
+	// for mapped files and streams, 512 KiB for files read in pieces.
 	// Tests force tiny chunks to put record boundaries everywhere.
 	ChunkSize int
 	// Progress, if set, is called (never concurrently) with the bytes done
@@ -99,6 +100,11 @@ type ValueCount struct {
 }
 
 const defaultChunkSize = 8 << 20
+
+// readChunkSize is the chunk size of a file that is read rather than
+// mapped: half the L2 cache of current cores, so that a chunk read once
+// from memory is counted and parsed from the cache.
+const readChunkSize = 512 << 10
 
 // engine holds one count's settings and shared state.
 type engine struct {
@@ -508,19 +514,14 @@ func CountReader(ctx context.Context, r io.Reader, opts Options) (*Result, error
 	return CountInputs(ctx, []Input{{Path: "-", Reader: r}}, opts)
 }
 
-// freeWorkers releases the workers' sets and stages, and the sets they
-// were drained into.
+// freeWorkers drops the workers' sets and stages, and the sets they were
+// drained into, once the count is over. Their tables and arenas are not
+// released piece by piece: CountInputs closes the slab they came from,
+// which unmaps everything at once (a release gives its pages back with a
+// madvise, and each of those flushes the TLBs of every core).
 func (e *engine) freeWorkers() {
 	for _, w := range e.workerSet {
-		for _, s := range w.sets {
-			s.free()
-		}
-		for _, st := range w.stages {
-			st.reset()
-		}
-	}
-	for _, s := range e.global {
-		s.free()
+		w.sets, w.stages = nil, nil
 	}
 	e.global = nil
 }
