@@ -190,22 +190,36 @@ func (st *stage) reset() {
 	clear(st.sketch.reg)
 }
 
-// blockPool recycles staging blocks between rounds; it is safe for
-// concurrent use.
+// blockPool hands out staging blocks, carved from slab pieces of
+// blockPiece bytes, and recycles them between rounds; it is safe for
+// concurrent use. The slab's regions take transparent huge pages and a
+// piece is faulted in with one call: from the Go heap, every 4 KiB of
+// fresh staging cost a page fault of its own (a sixth of the CPU time of
+// whole-line counts, whose 16 M distinct lines stage 320 MB). The blocks
+// live as long as the slab.
 type blockPool struct {
 	mu   sync.Mutex
+	slab *slab
 	free [][]stagedEntry
 }
+
+// blockPiece is how many bytes of staging blocks are taken from the slab at a time.
+const blockPiece = 1 << 20
 
 func (bp *blockPool) get() []stagedEntry {
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
-	if k := len(bp.free); k > 0 {
-		b := bp.free[k-1]
-		bp.free = bp.free[:k-1]
-		return b[:0]
+	if len(bp.free) == 0 {
+		piece := bp.slab.alloc(blockPiece)
+		entries := unsafe.Slice((*stagedEntry)(unsafe.Pointer(unsafe.SliceData(piece))), blockPiece/unsafe.Sizeof(stagedEntry{}))
+		for len(entries) > 0 {
+			bp.free = append(bp.free, entries[:0:stageBlockLen])
+			entries = entries[stageBlockLen:]
+		}
 	}
-	return make([]stagedEntry, 0, stageBlockLen)
+	b := bp.free[len(bp.free)-1]
+	bp.free = bp.free[:len(bp.free)-1]
+	return b[:0]
 }
 
 func (bp *blockPool) put(b []stagedEntry) {

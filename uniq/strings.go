@@ -65,7 +65,10 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 	}
 	files := &fileSpace{}
 	files.add(buf) // at offset 0: a value's offset in buf is its file offset
-	pool := &blockPool{}
+	var mem atomic.Int64
+	cfg := &setConfig{mem: &mem, slab: &slab{}, files: files}
+	defer cfg.slab.close()
+	pool := &blockPool{slab: cfg.slab}
 	stages := make([]*stage, workers)
 	for g := range stages {
 		stages[g] = newStage(pool)
@@ -74,9 +77,6 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 		stageDelimited(stages[g], buf, starts[g], starts[g+1], sep, trim)
 	})
 
-	var mem atomic.Int64
-	cfg := &setConfig{mem: &mem, slab: &slab{}, files: files}
-	defer cfg.slab.close()
 	var total atomic.Int64
 	scratch := make([]partition, workers)
 	for g := range scratch {

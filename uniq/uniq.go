@@ -181,7 +181,7 @@ func newEngine(opts Options) (*engine, error) {
 	e.setCfg = setConfig{counting: opts.Top > 0, mem: &e.mem, slab: &slab{}, files: e.files}
 	e.radix = !opts.Approx && opts.Top == 0
 	e.stageLimit = stageLimit(e.opts.MemoryLimit, e.workers)
-	e.blocks = &blockPool{}
+	e.blocks = &blockPool{slab: e.setCfg.slab}
 	switch {
 	case e.lines:
 		e.names = []string{"lines"}
