@@ -56,7 +56,7 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 	}
 	e.mapped = append(e.mapped, data)
 	_ = syscall.Madvise(data, madvPopulateRead)
-	return e.countAt(ctx, bytes.NewReader(data), st.Size(), data)
+	return e.countAt(ctx, f, st.Size(), data)
 }
 
 // madvPopulateRead is MADV_POPULATE_READ (Linux 5.14): map the whole file
@@ -151,8 +151,9 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 	}
 	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), quotes: !e.lines, fileBase: -1}
 	if mapped != nil {
-		in.mapped, in.fileBase = mapped, e.files.add(mapped)
-	} else if e.opts.ChunkSize == 0 {
+		in.fileBase = e.files.add(mapped)
+	}
+	if e.opts.ChunkSize == 0 {
 		in.chunk = readChunkSize
 	}
 	in.n = int((size - start + in.chunk - 1) / in.chunk)
@@ -183,9 +184,8 @@ type readAtInput struct {
 	quotes bool
 	taken  atomic.Int64
 	bufs   chan []byte
-	// mapped is the file when it is memory-mapped: windows are slices of
-	// it, and values are referenced at fileBase+offset in the fileSpace.
-	mapped   []byte
+	// fileBase >= 0 says the file is also memory-mapped: values are then
+	// referenced at fileBase+offset in the engine's fileSpace.
 	fileBase int64
 
 	mu    sync.Mutex
@@ -206,10 +206,6 @@ func (w *window) extend(end int64) error {
 	end = min(end, w.in.size)
 	have := w.base + int64(len(w.buf))
 	if end <= have {
-		return nil
-	}
-	if w.in.mapped != nil {
-		w.buf = w.in.mapped[w.base:end]
 		return nil
 	}
 	n := int(end - have)
@@ -306,11 +302,8 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	}
 	data := w.buf[from-w.base : to-w.base]
 	c := &chunk{data: data, buf: w.buf, fileBase: -1, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
-	if in.mapped != nil {
-		c.buf = nil
-		if in.fileBase >= 0 {
-			c.fileBase = in.fileBase + from
-		}
+	if in.fileBase >= 0 {
+		c.fileBase = in.fileBase + from
 	}
 	return c, nil
 }

@@ -154,17 +154,42 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 		part.insertWords(top, words)
 	}
 	for _, block := range st.parts[p] {
-		for _, en := range block {
-			switch en.ref & stagedKind {
-			case stagedFile:
-				part.insert(en.hash, files.at(en.ref), 1, int64(en.ref&refOffsetMask))
-			default:
-				c := st.copies[(en.ref&^stagedKind)>>copyBlockShift][en.ref&(1<<copyBlockShift-1):]
-				l, k := binary.Uvarint(c)
-				part.insert(en.hash, c[k:k+int(l)], 1, -1)
+		for i, en := range block {
+			if j := i + 2*prefetchDistance; j < len(block) {
+				part.prefetchSlot(block[j].hash)
 			}
+			if j := i + prefetchDistance; j < len(block) {
+				part.prefetchMatch(block[j].hash, st.value(block[j], files))
+			}
+			part.insert(en.hash, st.value(en, files), 1, en.fileOffset())
 		}
 	}
+}
+
+// prefetchDistance is how many staged entries ahead insertInto prefetches
+// what an insert will compare: a table slot two distances ahead, then,
+// one distance ahead, when that slot already holds the same hash, the
+// bytes of both values. A repeated line of a mapped file is otherwise two
+// waits on memory (its first occurrence and itself, both far away in the
+// file) taken one at a time: a third of the CPU time of whole-line counts.
+const prefetchDistance = 8
+
+// value returns the bytes of a staged entry that is not a packed word.
+func (st *stage) value(en stagedEntry, files *fileSpace) []byte {
+	if en.ref&stagedKind == stagedFile {
+		return files.at(en.ref)
+	}
+	c := st.copies[(en.ref&^stagedKind)>>copyBlockShift][en.ref&(1<<copyBlockShift-1):]
+	l, k := binary.Uvarint(c)
+	return c[k : k+int(l)]
+}
+
+// fileOffset is where a staged entry's value is in the mapped files, or -1.
+func (en stagedEntry) fileOffset() int64 {
+	if en.ref&stagedKind == stagedFile {
+		return int64(en.ref & refOffsetMask)
+	}
+	return -1
 }
 
 // reset empties the stage, giving its blocks back to the pool.

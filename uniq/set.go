@@ -264,6 +264,41 @@ func (p *partition) insert(h uint64, v []byte, n uint64, off int64) {
 	}
 }
 
+// prefetchSlot starts loading the table slot where a probe for hash h begins.
+func (p *partition) prefetchSlot(h uint64) {
+	if len(p.slots) > 0 {
+		prefetch(uintptr(unsafe.Pointer(&p.slots[h&uint64(len(p.slots)-1)])))
+	}
+}
+
+// prefetchMatch starts loading what inserting v, whose hash is h, will
+// compare: when the table holds an entry with the same hash, its bytes
+// and v's. Only a hint: the table may change before the insert.
+func (p *partition) prefetchMatch(h uint64, v []byte) {
+	if len(p.slots) == 0 {
+		return
+	}
+	mask := uint64(len(p.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := p.slots[i]
+		if s.ref == 0 {
+			return
+		}
+		if s.hash != h || s.ref&refInline != 0 {
+			continue
+		}
+		var old []byte
+		if s.ref&refFile != 0 {
+			old = p.cfg.files.at(s.ref)
+		} else {
+			old = p.entry(s.ref)
+		}
+		prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(old))))
+		prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(v))))
+		return
+	}
+}
+
 // insertInline adds the value of l <= maxInline bytes whose hash is h,
 // with count n; such a value is known by its hash and length alone.
 func (p *partition) insertInline(h uint64, l int, n uint64) {
