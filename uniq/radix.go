@@ -37,7 +37,13 @@ const (
 
 // stage is one worker's staged entries of one target, by partition.
 type stage struct {
-	parts [partitionCount][][]stagedEntry // blocks; only the last may be partly filled
+	parts [partitionCount][][]stagedEntry // blocks of stageBlockLen; the last holds fill[p] entries
+	// open[p] is partition p's last block, fill[p] how many entries it
+	// holds (stageBlockLen when a new block is needed): adding an entry
+	// is one store and one count, where appending to the last block of
+	// parts[p] first loads that slice's header from a line of its own.
+	open [partitionCount]*[stageBlockLen]stagedEntry
+	fill [partitionCount]uint32
 	// words hold the entries of values of at most 8 bytes in one word
 	// each, h<<partitionBits | len: such a value is the inverse of its hash
 	// and the partition gives the hash's top bits. Half the bytes to write
@@ -60,8 +66,8 @@ type stage struct {
 // newStage returns an empty stage taking its blocks from pool.
 func newStage(pool *blockPool) *stage {
 	st := &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
-	for p := range st.fillWords {
-		st.fillWords[p] = wordBlockLen
+	for p := range st.fill {
+		st.fill[p], st.fillWords[p] = stageBlockLen, wordBlockLen
 	}
 	return st
 }
@@ -115,13 +121,15 @@ func (st *stage) add(h uint64, v []byte, off int64) {
 	default:
 		ref = stagedCopy | st.copy(v)
 	}
-	blocks := &st.parts[p]
-	k := len(*blocks)
-	if k == 0 || len((*blocks)[k-1]) == stageBlockLen {
-		*blocks = append(*blocks, st.pool.get())
-		k++
+	i := st.fill[p]
+	if i == stageBlockLen {
+		b := st.pool.get()[:stageBlockLen]
+		st.parts[p] = append(st.parts[p], b)
+		st.open[p] = (*[stageBlockLen]stagedEntry)(b)
+		i = 0
 	}
-	(*blocks)[k-1] = append((*blocks)[k-1], stagedEntry{h, ref})
+	st.open[p][i] = stagedEntry{h, ref}
+	st.fill[p] = i + 1
 }
 
 // copy appends v, after its length, to the copy blocks and returns where.
@@ -153,7 +161,11 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 		}
 		part.insertWords(top, words)
 	}
-	for _, block := range st.parts[p] {
+	blocks := st.parts[p]
+	for k, block := range blocks {
+		if k == len(blocks)-1 {
+			block = block[:st.fill[p]]
+		}
 		for i, en := range block {
 			if j := i + 2*prefetchDistance; j < len(block) {
 				part.prefetchSlot(block[j].hash)
@@ -200,6 +212,7 @@ func (st *stage) reset() {
 		}
 		clear(st.parts[p])
 		st.parts[p] = st.parts[p][:0]
+		st.open[p], st.fill[p] = nil, stageBlockLen
 		for _, b := range st.words[p] {
 			st.pool.put(b)
 		}
