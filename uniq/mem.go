@@ -18,7 +18,6 @@ const (
 	firstRegion = 1 << 20  // small counts stay small
 	regionSize  = 64 << 20 // regions double up to this size
 	minPiece    = 4 << 10
-	dropPiece   = 64 << 10 // freed pieces this large give their pages back at once
 )
 
 // slab hands out zeroed power-of-two pieces; it is safe for concurrent use.
@@ -52,11 +51,7 @@ func (s *slab) alloc(n int) []byte {
 	if k := len(s.free[c]); k > 0 {
 		b := s.free[c][k-1]
 		s.free[c] = s.free[c][:k-1]
-		if len(b) < dropPiece {
-			clear(b)
-		} else {
-			populate(b) // dropped: zeros again, faulted in at once
-		}
+		clear(b)
 		return b[:n]
 	}
 	if len(s.rest) < size {
@@ -95,10 +90,12 @@ func (s *slab) release(b []byte) {
 		_ = syscall.Munmap(l)
 		return
 	}
+	// The piece keeps its pages: giving them back with MADV_DONTNEED
+	// flushed every core's TLB, and the piece's next user paid for fresh
+	// zeroed pages again, which cost several times clearing it in place
+	// (on virtual machines a fresh page is a fault in the host as well).
+	// What stays resident is at most what was live at the peak.
 	c := bits.Len(uint(len(b))) - 1
-	if len(b) >= dropPiece {
-		_ = syscall.Madvise(b, syscall.MADV_DONTNEED) // back to the OS until reused
-	}
 	s.free[c] = append(s.free[c], b)
 }
 
