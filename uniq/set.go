@@ -344,8 +344,7 @@ func (p *partition) insertWords(top uint64, words []uint64) {
 				break
 			}
 			if s.hash == h && s.ref&^inlineCountMask == tag {
-				s.ref++
-				break
+				break // staged sets keep no counts (--top does not stage)
 			}
 		}
 	}
