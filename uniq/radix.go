@@ -1,6 +1,7 @@
 package uniq
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"math/bits"
@@ -37,17 +38,11 @@ const (
 
 // stage is one worker's staged entries of one target, by partition.
 type stage struct {
-	parts [partitionCount][][]stagedEntry // blocks of stageBlockLen; the last holds fill[p] entries
-	// open[p] is partition p's last block, fill[p] how many entries it
-	// holds (stageBlockLen when a new block is needed): adding an entry
-	// is one store and one count, where appending to the last block of
-	// parts[p] first loads that slice's header from a line of its own.
-	open [partitionCount]*[stageBlockLen]stagedEntry
-	fill [partitionCount]uint32
+	entries entryBuckets // of values longer than 8 bytes, by partition
 	// words hold the entries of values of at most 8 bytes in one word
 	// each, h<<partitionBits | len: such a value is the inverse of its hash
 	// and the partition gives the hash's top bits. Half the bytes to write
-	// and read back. The blocks are parts' blocks seen as words;
+	// and read back. The blocks are entries' blocks seen as words;
 	// openWords[p] is partition p's last one, fillWords[p] how many words
 	// it holds (wordBlockLen when a new block is needed): adding a word is
 	// one store and one count.
@@ -66,10 +61,69 @@ type stage struct {
 // newStage returns an empty stage taking its blocks from pool.
 func newStage(pool *blockPool) *stage {
 	st := &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
-	for p := range st.fill {
-		st.fill[p], st.fillWords[p] = stageBlockLen, wordBlockLen
+	st.entries.init(pool)
+	for p := range st.fillWords {
+		st.fillWords[p] = wordBlockLen
 	}
 	return st
+}
+
+// entryBuckets holds staged entries appended by bucket: a hash partition,
+// or a region of the mapped files.
+type entryBuckets struct {
+	blocks [partitionCount][][]stagedEntry // of stageBlockLen; the last holds fill[b] entries
+	// open[b] is bucket b's last block, fill[b] how many entries it
+	// holds (stageBlockLen when a new block is needed): adding an entry
+	// is one store and one count, where appending to the last block of
+	// blocks[b] first loads that slice's header from a line of its own.
+	open [partitionCount]*[stageBlockLen]stagedEntry
+	fill [partitionCount]uint32
+	pool *blockPool
+}
+
+func (eb *entryBuckets) init(pool *blockPool) {
+	eb.pool = pool
+	for b := range eb.fill {
+		eb.fill[b] = stageBlockLen
+	}
+}
+
+// add appends en to bucket b.
+func (eb *entryBuckets) add(b uint64, en stagedEntry) {
+	i := eb.fill[b]
+	if i == stageBlockLen {
+		block := eb.pool.get()[:stageBlockLen]
+		eb.blocks[b] = append(eb.blocks[b], block)
+		eb.open[b] = (*[stageBlockLen]stagedEntry)(block)
+		i = 0
+	}
+	// unsafe.Add: open[b][i] would compile to a nil check loading the
+	// block's first line before every store.
+	*(*stagedEntry)(unsafe.Add(unsafe.Pointer(eb.open[b]), uintptr(i)*unsafe.Sizeof(stagedEntry{}))) = en
+	eb.fill[b] = i + 1
+}
+
+// each calls fn with every block of bucket b, the last one cut to its fill.
+func (eb *entryBuckets) each(b int, fn func([]stagedEntry)) {
+	blocks := eb.blocks[b]
+	for k, block := range blocks {
+		if k == len(blocks)-1 {
+			block = block[:eb.fill[b]]
+		}
+		fn(block)
+	}
+}
+
+// reset empties every bucket, giving the blocks back to the pool.
+func (eb *entryBuckets) reset() {
+	for b := range eb.blocks {
+		for _, block := range eb.blocks[b] {
+			eb.pool.put(block)
+		}
+		clear(eb.blocks[b])
+		eb.blocks[b] = eb.blocks[b][:0]
+		eb.open[b], eb.fill[b] = nil, stageBlockLen
+	}
 }
 
 // stageSketchPrecision is the precision of a stage's sketch: 4 KiB, a few
@@ -128,15 +182,7 @@ func (st *stage) add(h uint64, v []byte, off int64) {
 	default:
 		ref = stagedCopy | st.copy(v)
 	}
-	i := st.fill[p]
-	if i == stageBlockLen {
-		b := st.pool.get()[:stageBlockLen]
-		st.parts[p] = append(st.parts[p], b)
-		st.open[p] = (*[stageBlockLen]stagedEntry)(b)
-		i = 0
-	}
-	*(*stagedEntry)(unsafe.Add(unsafe.Pointer(st.open[p]), uintptr(i)*unsafe.Sizeof(stagedEntry{}))) = stagedEntry{h, ref}
-	st.fill[p] = i + 1
+	st.entries.add(p, stagedEntry{h, ref})
 }
 
 // copy appends v, after its length, to the copy blocks and returns where.
@@ -168,21 +214,18 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 		}
 		part.insertWords(top, words)
 	}
-	blocks := st.parts[p]
-	for k, block := range blocks {
-		if k == len(blocks)-1 {
-			block = block[:st.fill[p]]
-		}
+	st.entries.each(p, func(block []stagedEntry) {
 		for i, en := range block {
 			if j := i + 2*prefetchDistance; j < len(block) {
 				part.prefetchSlot(block[j].hash)
 			}
-			if j := i + prefetchDistance; j < len(block) {
+			// A deferred comparison needs nothing of the values now.
+			if j := i + prefetchDistance; j < len(block) && (part.pairs == nil || block[j].fileOffset() < 0) {
 				part.prefetchMatch(block[j].hash, st.value(block[j], files))
 			}
 			part.insert(en.hash, st.value(en, files), 1, en.fileOffset())
 		}
-	}
+	})
 }
 
 // prefetchDistance is how many staged entries ahead insertInto prefetches
@@ -213,13 +256,8 @@ func (en stagedEntry) fileOffset() int64 {
 
 // reset empties the stage, giving its blocks back to the pool.
 func (st *stage) reset() {
-	for p := range st.parts {
-		for _, b := range st.parts[p] {
-			st.pool.put(b)
-		}
-		clear(st.parts[p])
-		st.parts[p] = st.parts[p][:0]
-		st.open[p], st.fill[p] = nil, stageBlockLen
+	st.entries.reset()
+	for p := range st.words {
 		for _, b := range st.words[p] {
 			st.pool.put(b)
 		}
@@ -362,24 +400,103 @@ func (e *engine) drain() error {
 // countStaged counts target t straight from the stages when nothing was
 // drained before: each partition is counted in a table its goroutine
 // reuses, then forgotten.
+//
+// Values of a mapped file are not compared when their hashes match: the
+// pair is put aside (pairSink) and counted as a repeat, and once every
+// partition is counted the pairs are compared region by region of the
+// file (verifyPairs). Compared on the spot, each repeat cost two waits on
+// memory far apart in the file, one at a time, with a TLB miss each: half
+// the time of whole-line counts. Should a pair differ (two values with
+// one 64-bit hash), its partition is counted again comparing every match,
+// so the count stays exact.
 func (e *engine) countStaged(t int) int64 {
-	var total atomic.Int64
 	scratch := make([]partition, e.workers)
+	var sinks []*pairSink
 	for g := range scratch {
 		scratch[g].cfg = &e.setCfg
+		if e.files.size > 0 {
+			ps := &pairSink{shift: max(bits.Len64(uint64(e.files.size))-partitionBits, 0)}
+			ps.buckets.init(e.blocks)
+			scratch[g].pairs = ps
+			sinks = append(sinks, ps)
+		}
 	}
-	forPartitions(e.workers, func(g, p int) {
+	var counts [partitionCount]int64
+	countPartition := func(g, p int) {
 		part := &scratch[g]
+		if part.pairs != nil {
+			part.pairs.part = uint64(p)
+		}
 		for _, w := range e.workerSet {
 			w.stages[t].insertInto(part, p, e.files)
 		}
-		total.Add(int64(part.n))
+		counts[p] = int64(part.n)
 		part.reset()
-	})
+	}
+	forPartitions(e.workers, countPartition)
+	if sinks != nil {
+		differ := e.verifyPairs(sinks)
+		for g := range scratch {
+			sinks[g].buckets.reset()
+			scratch[g].pairs = nil
+		}
+		forPartitions(e.workers, func(g, p int) {
+			if differ[p].Load() {
+				countPartition(g, p)
+			}
+		})
+	}
 	for g := range scratch {
 		scratch[g].free()
 	}
-	return total.Load()
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	return total
+}
+
+// pairSink holds the deferred comparisons of one goroutine's partitions:
+// for each value of a mapped file whose hash and length matched an entry
+// of the table, the entry's ref (as hash) and the value's offset, with the
+// partition above it (as ref). The pairs are bucketed by the region of the
+// file the entry's value is in, so that verifyPairs reads each region's
+// values together.
+type pairSink struct {
+	buckets entryBuckets
+	shift   int    // a pair's bucket is its entry's file offset >> shift
+	part    uint64 // the partition being counted
+}
+
+// add defers the comparison of the value at file offset off with the one
+// of the table entry ref, of the same length.
+func (ps *pairSink) add(ref uint64, off int64) {
+	ps.buckets.add((ref&refOffsetMask)>>ps.shift, stagedEntry{ref, ps.part<<refBlockShift | uint64(off)})
+}
+
+// verifyPairs compares the two values of every deferred pair, bucket by
+// bucket (each a region of the mapped files small enough for the TLB to
+// cover), prefetching a few pairs ahead, and returns the partitions where
+// two of them differ.
+func (e *engine) verifyPairs(sinks []*pairSink) *[partitionCount]atomic.Bool {
+	var differ [partitionCount]atomic.Bool
+	other := func(en stagedEntry) uint64 { return en.hash&^refOffsetMask | en.ref&refOffsetMask }
+	forPartitions(e.workers, func(_, b int) {
+		for _, ps := range sinks {
+			ps.buckets.each(b, func(block []stagedEntry) {
+				for i, en := range block {
+					if j := i + prefetchDistance; j < len(block) {
+						prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(e.files.at(block[j].hash)))))
+						prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(e.files.at(other(block[j]))))))
+					}
+					if !bytes.Equal(e.files.at(en.hash), e.files.at(other(en))) {
+						differ[en.ref>>refBlockShift].Store(true)
+					}
+				}
+			})
+		}
+	})
+	return &differ
 }
 
 // resultStaged is result for radix-partitioned counting.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -78,4 +79,32 @@ func countInRounds(t *testing.T, data []byte, opts Options, limit int, streamed 
 		t.Fatal("nothing was spilled")
 	}
 	return e.result(context.Background())
+}
+
+// TestDeferredCompareCollision stages values of a mapped file under one
+// forced hash, as 64-bit collisions would put them: countStaged defers
+// their comparisons, must find the pairs that differ, and counts their
+// partition again comparing every match, so the count stays exact.
+func TestDeferredCompareCollision(t *testing.T) {
+	lines := []string{"value-0001", "value-0002", "value-0001", "value-0003", "value-0002", "longer value-1", "value-0001"}
+	data := []byte(strings.Join(lines, "\n"))
+	e, err := newEngine(Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.setCfg.slab.close()
+	base := e.files.add(data)
+	stages := []*stage{newStage(e.blocks), newStage(e.blocks)}
+	const h = uint64(7)<<(64-partitionBits) | 12345 // one partition, one hash
+	off := 0
+	for i, l := range lines {
+		stages[i%2].add(h, data[off:off+len(l)], base+int64(off))
+		off += len(l) + 1
+	}
+	for _, st := range stages {
+		e.workerSet = append(e.workerSet, &worker{e: e, stages: []*stage{st}})
+	}
+	if got := e.countStaged(0); got != 4 {
+		t.Errorf("counted %d distinct values, want 4", got)
+	}
 }

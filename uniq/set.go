@@ -211,7 +211,10 @@ func (s *set) free() {
 // its values in an arena of blocks. An arena entry is an optional 8-byte
 // count, the value's length as a uvarint, then the value.
 type partition struct {
-	cfg    *setConfig
+	cfg *setConfig
+	// pairs, when set, takes the comparisons of values of the mapped
+	// files whose hashes match, for later (see countStaged).
+	pairs  *pairSink
 	slots  []slot
 	n      int
 	blocks [][]byte
@@ -245,6 +248,13 @@ func (p *partition) insert(h uint64, v []byte, n uint64, off int64) {
 			continue
 		}
 		if s.ref&refFile != 0 {
+			if p.pairs != nil && off >= 0 { // both in the mapped files: compared later
+				if s.ref>>refFileLenShift&maxFileRefLen == uint64(len(v)) {
+					p.pairs.add(s.ref, off)
+					return
+				}
+				continue
+			}
 			if bytes.Equal(p.cfg.files.at(s.ref), v) {
 				return
 			}

@@ -15,9 +15,12 @@
 // value is held twice and nothing is merged. Longer values live in arenas,
 // or, for whole lines and records of a memory-mapped file, stay where they
 // are in the page cache; a hash match is always confirmed by comparing the
-// bytes. When the stages fill (a share of the memory budget, or twice the
-// distinct values they hold) they are drained into per-partition sets
-// between rounds; when the sets outgrow the memory budget they spill to
+// bytes (for two values of a mapped file, once the partitions are counted,
+// region by region of the file, which turns waits on memory one at a time
+// into a stream the CPU overlaps). When the stages fill (a share of the
+// memory budget, or twice the distinct values they hold) they are drained
+// into per-partition sets between rounds; when the sets outgrow the memory
+// budget they spill to
 // hash-partitioned runs in a temp directory and the partitions are counted
 // one by one from there, still exactly. With --top the workers keep sets of
 // their own, merged partition by partition at the end.
