@@ -1,5 +1,49 @@
+#include <dlfcn.h>
+#include <stdio.h>
+
 #include "binding.h"
 #include "_cgo_export.h"
+
+#define X(f) __typeof__(f) *hp_p_##f;
+HP_VIPS_FUNCS(X)
+#undef X
+
+/* hp_load opens libvips (the ABI version of the headers built against)
+ * and fills the function pointers; it returns NULL or what went wrong. */
+const char *hp_load(void) {
+	static char err[512];
+	char name[64];
+	snprintf(name, sizeof name, "libvips.so.%d", VIPS_LIBRARY_CURRENT - VIPS_LIBRARY_AGE);
+	void *lib = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
+	if (!lib) {
+		snprintf(err, sizeof err, "%s", dlerror());
+		return err;
+	}
+#define X(f) \
+	if (!(hp_p_##f = dlsym(lib, #f))) { \
+		snprintf(err, sizeof err, "%s has no %s", name, #f); \
+		return err; \
+	}
+	HP_VIPS_FUNCS(X)
+#undef X
+	return NULL;
+}
+
+int hp_version(int field) { return vips_version(field); }
+
+void hp_tracked(size_t *mem, size_t *highwater, int *allocs) {
+	*mem = vips_tracked_get_mem();
+	*highwater = vips_tracked_get_mem_highwater();
+	*allocs = vips_tracked_get_allocs();
+}
+
+void hp_ref(void *object) { g_object_ref(object); }
+void hp_unref(void *object) { g_object_unref(object); }
+void hp_gfree(void *p) { g_free(p); }
+int hp_width(VipsImage *in) { return vips_image_get_width(in); }
+int hp_height(VipsImage *in) { return vips_image_get_height(in); }
+int hp_bands(VipsImage *in) { return vips_image_get_bands(in); }
+int hp_hasalpha(VipsImage *in) { return vips_image_hasalpha(in); }
 
 int hp_start(void) {
 	if (VIPS_INIT("hotpath"))

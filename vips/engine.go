@@ -28,7 +28,7 @@ type source struct {
 
 func (s *source) close() {
 	if s.src != nil {
-		C.g_object_unref(C.gpointer(s.src))
+		C.hp_unref(unsafe.Pointer(s.src))
 		s.src = nil
 	}
 }

@@ -21,17 +21,17 @@ type image struct {
 
 func (im *image) close() {
 	if im != nil && im.p != nil {
-		C.g_object_unref(C.gpointer(im.p))
+		C.hp_unref(unsafe.Pointer(im.p))
 		im.p = nil
 	}
 }
 
-func (im *image) width() int      { return int(C.vips_image_get_width(im.p)) }
-func (im *image) height() int     { return int(C.vips_image_get_height(im.p)) }
-func (im *image) bands() int      { return int(C.vips_image_get_bands(im.p)) }
+func (im *image) width() int      { return int(C.hp_width(im.p)) }
+func (im *image) height() int     { return int(C.hp_height(im.p)) }
+func (im *image) bands() int      { return int(C.hp_bands(im.p)) }
 func (im *image) pages() int      { return int(C.hp_pages(im.p)) }
 func (im *image) pageHeight() int { return int(C.hp_page_height(im.p)) }
-func (im *image) hasAlpha() bool  { return C.vips_image_hasalpha(im.p) != 0 }
+func (im *image) hasAlpha() bool  { return C.hp_hasalpha(im.p) != 0 }
 func (im *image) loader() string  { return C.GoString(C.hp_loader(im.p)) }
 
 // orientedSize is the size after EXIF orientation: 5-8 swap the sides.
@@ -56,7 +56,7 @@ func call(op string, f func(out **C.VipsImage) C.int) (*image, error) {
 	if f(&out) != 0 {
 		err := &vipsError{op: op, msg: takeError()}
 		if out != nil {
-			C.g_object_unref(C.gpointer(out))
+			C.hp_unref(unsafe.Pointer(out))
 		}
 		return nil, hotpath.WrapError(hotpath.EINTERNAL, err, "image processing failed")
 	}
@@ -160,14 +160,14 @@ func (im *image) save(f hotpath.Format, quality int, strip bool, cfg Config) ([]
 	if rc != 0 {
 		return nil, hotpath.WrapError(hotpath.EINTERNAL, &vipsError{op: string(f) + "save", msg: takeError()}, "image encoding failed")
 	}
-	defer C.g_free(C.gpointer(buf))
+	defer C.hp_gfree(unsafe.Pointer(buf))
 	return C.GoBytes(buf, C.int(n)), nil
 }
 
 // ref returns another reference to the same image, for code that closes
 // what it is given.
 func (im *image) ref() (*image, error) {
-	C.g_object_ref(C.gpointer(im.p))
+	C.hp_ref(unsafe.Pointer(im.p))
 	return &image{p: im.p}, nil
 }
 

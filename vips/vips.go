@@ -8,6 +8,10 @@
 package vips
 
 /*
+// pkg-config gives the headers' flags and puts libvips on the link line;
+// --as-needed keeps it out of the binary's needed libraries, as nothing
+// references it (binding.h: it is opened on demand).
+#cgo LDFLAGS: -Wl,--as-needed
 #cgo pkg-config: vips
 #include "binding.h"
 */
@@ -20,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/hotpath/hotpath"
 )
@@ -100,15 +105,32 @@ type Engine struct {
 var _ hotpath.ImageEngine = (*Engine)(nil)
 
 var (
+	loadOnce  sync.Once
+	loadErr   error
 	startOnce sync.Once
 	startErr  error
 	logger    atomic.Pointer[slog.Logger]
 )
 
-// start initialises libvips once per process. libvips cannot be restarted
-// after vips_shutdown, so it is never shut down: the OS reclaims it at exit.
+// load opens libvips once per process (see binding.h: it is not linked,
+// so that commands without images do not pay for loading it).
+func load() error {
+	loadOnce.Do(func() {
+		if msg := C.hp_load(); msg != nil {
+			loadErr = fmt.Errorf("vips: loading libvips: %s", C.GoString(msg))
+		}
+	})
+	return loadErr
+}
+
+// start loads and initialises libvips once per process. libvips cannot be
+// restarted after vips_shutdown, so it is never shut down: the OS reclaims
+// it at exit.
 func start() error {
 	startOnce.Do(func() {
+		if startErr = load(); startErr != nil {
+			return
+		}
 		C.hp_route_logs()
 		if C.hp_start() != 0 {
 			startErr = fmt.Errorf("vips: starting libvips: %s", takeError())
@@ -145,13 +167,24 @@ func (e *Engine) Limits() hotpath.Limits { return e.cfg.Limits }
 // MemoryStats reports libvips' tracked memory, for metrics: bytes allocated
 // now (mostly pixel buffers), the high-water mark since start, and the number
 // of live allocations.
+// All zero when libvips is not loaded.
 func MemoryStats() (mem, memHighwater, allocs int64) {
-	return int64(C.vips_tracked_get_mem()), int64(C.vips_tracked_get_mem_highwater()), int64(C.vips_tracked_get_allocs())
+	if load() != nil {
+		return 0, 0, 0
+	}
+	var m, hw C.size_t
+	var n C.int
+	C.hp_tracked(&m, &hw, &n)
+	return int64(m), int64(hw), int64(n)
 }
 
-// Version returns the libvips version, e.g. "8.14.1".
+// Version returns the libvips version, e.g. "8.14.1", or why it could not
+// be loaded.
 func Version() string {
-	return fmt.Sprintf("%d.%d.%d", int(C.vips_version(0)), int(C.vips_version(1)), int(C.vips_version(2)))
+	if err := load(); err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%d.%d.%d", int(C.hp_version(0)), int(C.hp_version(1)), int(C.hp_version(2)))
 }
 
 func (e *Engine) check(ctx context.Context) error {
@@ -169,7 +202,7 @@ func (e *Engine) check(ctx context.Context) error {
 // it only ever reaches logs, never clients.
 func takeError() string {
 	p := C.hp_error_take()
-	defer C.g_free(C.gpointer(p))
+	defer C.hp_gfree(unsafe.Pointer(p))
 	return strings.TrimSpace(C.GoString(p))
 }
 
