@@ -1,14 +1,20 @@
 package uniq
 
-import "bytes"
+import (
+	"bytes"
+	mbits "math/bits"
+)
 
 // scanColumns counts the asked columns of data's records when no whole
-// record is asked for and no field is asked twice. A record is split only
-// up to its last asked field and the rest is skipped to the newline that
-// ends it; quoted fields without doubled quotes are read in place, and the
-// rest of a record is checked quote by quote. Anything else (doubled
-// quotes, malformed or short records) goes to the general parser, record by
-// record, so that values and errors are the same.
+// record is asked for and no field is asked twice. Records are walked by
+// the bits of their structural bytes (structuralMasks: newlines,
+// delimiters, quotes): a record without a quote is split at its
+// delimiters up to the newline, which is all that is needed to know it has
+// none. A record with a quote goes to splitQuoted, which reads quoted
+// fields without doubled quotes in place and checks the rest of the record
+// quote by quote; anything else (doubled quotes, malformed or short
+// records) goes to the general parser, record by record, so that values
+// and errors are the same.
 func (w *worker) scanColumns(c *chunk) error {
 	e := w.e
 	data := c.data
@@ -17,60 +23,74 @@ func (w *worker) scanColumns(c *chunk) error {
 		w.vals = make([][]byte, len(e.cols))
 	}
 	vals := w.vals
-	nextQuote := -1 // data[pos:nextQuote] holds no quote when nextQuote >= pos
+	w.masks = structuralMasks(data, delim, w.masks)
+	masks := w.masks
+	// word is the index of the mask being read, bits its structural bytes
+	// not yet passed.
+	word, bits := 0, uint64(0)
+	if len(masks) > 0 {
+		bits = masks[0]
+	}
 	for pos := 0; pos < len(data); {
-		nl := len(data) // indexFrom, inlined
-		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-			nl = pos + i
+		start, field, f := pos, pos, 0
+		end, quote := len(data), -1 // the record's newline (or the end of data); its first quote
+	walk:
+		for {
+			for bits == 0 {
+				if word++; word >= len(masks) {
+					break walk
+				}
+				bits = masks[word]
+			}
+			k := word<<6 | mbits.TrailingZeros64(bits)
+			bits &= bits - 1
+			switch data[k] {
+			case '\n':
+				end = k
+				break walk
+			case '"':
+				quote = k
+				break walk
+			default: // the delimiter
+				if f <= last {
+					if t := target[f]; t >= 0 {
+						vals[t] = data[field:k]
+					}
+				}
+				f++
+				field = k + 1
+			}
 		}
-		if nextQuote < pos {
-			nextQuote = indexFrom(data, pos, '"')
-		}
-		if nl <= nextQuote { // a record without quotes: the line
-			rec := trimCR(data[pos:nl])
-			if len(rec) == 0 {
-				pos = nl + 1
-				continue
-			}
-			short := false
-			for f := 0; ; f++ {
-				k := indexByteShort(rec, delim)
-				v := rec
-				if k >= 0 {
-					v = rec[:k]
-				}
-				if t := target[f]; t >= 0 {
-					vals[t] = v
-				}
-				if f == last {
-					break
-				}
-				if k < 0 {
-					short = true
-					break
-				}
-				rec = rec[k+1:]
-			}
-			if short { // the general parser reports it
-				if err := w.plainRecord(c, pos, trimCR(data[pos:nl])); err != nil {
-					return err
-				}
-				pos = nl + 1
-				continue
-			}
-			pos = nl + 1
-		} else {
-			next, ok := splitQuoted(data, pos, nl, &nextQuote, delim, last, target, vals)
+		if quote >= 0 {
+			next, ok := splitQuoted(data, start, indexFrom(data, start, '\n'), &quote, delim, last, target, vals)
 			if !ok {
-				nextQuote = -1
+				quote = -1
 				var err error
-				if next, err = w.record(c, pos, &nextQuote); err != nil {
+				if next, err = w.record(c, start, &quote); err != nil {
 					return err
 				}
 				pos = next
+				word, bits = maskFrom(masks, pos)
 				continue
 			}
 			pos = next
+			word, bits = maskFrom(masks, pos)
+		} else {
+			pos = end + 1
+			if end == start || end == start+1 && data[start] == '\r' { // an empty record
+				continue
+			}
+			if f < last { // short: the general parser reports it
+				if err := w.plainRecord(c, start, trimCR(data[start:end])); err != nil {
+					return err
+				}
+				continue
+			}
+			if f == last {
+				if t := target[f]; t >= 0 {
+					vals[t] = trimCR(data[field:end])
+				}
+			}
 		}
 		w.rows++
 		for t, v := range vals {
@@ -93,6 +113,16 @@ func (w *worker) scanColumns(c *chunk) error {
 		}
 	}
 	return nil
+}
+
+// maskFrom returns the mask word holding position pos, and its bits at or
+// after pos.
+func maskFrom(masks []uint64, pos int) (int, uint64) {
+	word := pos >> 6
+	if word >= len(masks) {
+		return len(masks), 0
+	}
+	return word, masks[word] &^ (1<<(pos&63) - 1)
 }
 
 // indexFrom returns the position of the first byte b of data at or after

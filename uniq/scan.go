@@ -29,6 +29,7 @@ type worker struct {
 	hlls    []*hll   // per target with Approx
 	fields  [][]byte
 	vals    [][]byte // per column target: the record's values (scanColumns)
+	masks   []uint64 // structural bytes of the chunk (scanColumns)
 	scratch []byte
 	canon   []byte
 	rows    int64
@@ -110,6 +111,7 @@ func (w *worker) flush() {
 
 // scan counts one chunk.
 func (w *worker) scan(c *chunk) error {
+	defer storeFence() // the stages' lines, for the cores that will read them
 	defer w.flush()
 	w.fileBase = c.fileBase
 	if len(c.data) > 0 {

@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package uniq
+
+const hasAVX2 = false
+
+func structuralAVX2(data *byte, blocks int, delim byte, masks *uint64) {
+	panic("unreachable")
+}
