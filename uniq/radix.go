@@ -338,13 +338,14 @@ func (w *worker) stageFull(limit int) bool {
 	if size >= limit {
 		return true
 	}
-	if n < minRound {
+	if n < minRound || n < w.nextCheck {
 		return false
 	}
 	var distinct int64
 	for _, st := range w.stages {
 		distinct += st.sketch.estimate() * partitionCount
 	}
+	w.nextCheck = n + n/8 // an estimate reads the whole sketch: not after every chunk
 	return int64(n) > 2*distinct
 }
 
@@ -389,8 +390,21 @@ func forPartitions(workers int, fn func(g, p int)) {
 // have outgrown the memory budget.
 func (e *engine) drain() error {
 	if e.global == nil {
-		for range e.names {
-			e.global = append(e.global, newSet(&e.setCfg))
+		for t := range e.names {
+			s := newSet(&e.setCfg)
+			e.global = append(e.global, s)
+			// Size the tables for the distinct values of this first
+			// round at once, rather than doubling each from the smallest.
+			sketch := newHLL(stageSketchPrecision)
+			for _, w := range e.workerSet {
+				sketch.merge(w.stages[t].sketch)
+			}
+			perPart := int(sketch.estimate())
+			if int64(perPart)*partitionCount*int64(unsafe.Sizeof(slot{}))*2 < e.opts.MemoryLimit/2 {
+				for p := range s.parts {
+					s.parts[p].reserve(perPart)
+				}
+			}
 		}
 	}
 	forPartitions(e.workers, func(_, p int) {
@@ -404,6 +418,7 @@ func (e *engine) drain() error {
 		for _, st := range w.stages {
 			st.reset()
 		}
+		w.nextCheck = 0
 	}
 	if e.mem.Load() > e.opts.MemoryLimit {
 		return e.spillSets(e.global)

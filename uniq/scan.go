@@ -34,6 +34,9 @@ type worker struct {
 	canon   []byte
 	rows    int64
 	skipped int64
+	// nextCheck is the staged entries at which stageFull next estimates
+	// how many of them are distinct.
+	nextCheck int
 	// fileBase is the fileSpace offset of the chunk being scanned, -1 when
 	// it is not mapped; dataAddr is the address of its first byte.
 	fileBase int64

@@ -425,7 +425,22 @@ func (p *partition) store(v []byte, n uint64) uint64 {
 // grow doubles the table (or creates it) and re-places the entries by their
 // stored hashes.
 func (p *partition) grow() {
-	size := max(2*len(p.slots), minTableSlots)
+	p.resize(max(2*len(p.slots), minTableSlots))
+}
+
+// reserve makes room for n entries without growing.
+func (p *partition) reserve(n int) {
+	size := minTableSlots
+	for size-size>>2 <= n {
+		size *= 2
+	}
+	if size > len(p.slots) {
+		p.resize(size)
+	}
+}
+
+// resize moves the entries into a table of size slots, a power of two.
+func (p *partition) resize(size int) {
 	old := p.slots
 	p.slots = p.cfg.slab.allocSlots(size)
 	p.cfg.mem.Add(int64(size * int(unsafe.Sizeof(slot{}))))
