@@ -49,27 +49,27 @@ type stage struct {
 	words     [partitionCount][][]stagedEntry
 	openWords [partitionCount]*[wordBlockLen]uint64
 	fillWords [partitionCount]uint32
-	// lines[p] holds partition p's words until there are eight, a cache
-	// line, which storeLine then writes to the open block without reading
+	// cacheLines[p] holds partition p's words until there are eight, a
+	// cache line, which storeLine then writes to the open block without reading
 	// it first (software write-combining, as in radix partitioning on
 	// CPUs): stored one by one, the words of 256 partitions miss the cache
 	// at every new line, and each miss first reads the line from memory.
 	// The lines of all partitions together stay in the core's L1 cache.
-	lines  *[partitionCount][8]uint64
-	n      int // entries, words included
-	nWords int
-	copies [][]byte // values that are neither inline nor in a mapped file; blocks, reused
-	copyAt int      // the block being filled
-	bytes  int      // staged bytes of copies (entries are n*16 more)
-	pool   *blockPool
-	sketch *hll // the distinct staged hashes of partition 0, a sample of the hash space
+	cacheLines *[partitionCount][8]uint64
+	n          int // entries, words included
+	nWords     int
+	copies     [][]byte // values that are neither inline nor in a mapped file; blocks, reused
+	copyAt     int      // the block being filled
+	bytes      int      // staged bytes of copies (entries are n*16 more)
+	pool       *blockPool
+	sketch     *hll // the distinct staged hashes of partition 0, a sample of the hash space
 }
 
 // newStage returns an empty stage taking its blocks from pool.
 func newStage(pool *blockPool) *stage {
 	st := &stage{pool: pool, sketch: newHLL(stageSketchPrecision)}
-	lines := pool.slab.alloc(int(unsafe.Sizeof(*st.lines))) // page-aligned: each line is a cache line
-	st.lines = (*[partitionCount][8]uint64)(unsafe.Pointer(unsafe.SliceData(lines)))
+	lines := pool.slab.alloc(int(unsafe.Sizeof(*st.cacheLines))) // page-aligned: each is a cache line
+	st.cacheLines = (*[partitionCount][8]uint64)(unsafe.Pointer(unsafe.SliceData(lines)))
 	st.entries.init(pool)
 	for p := range st.fillWords {
 		st.fillWords[p] = wordBlockLen
@@ -149,7 +149,7 @@ func (st *stage) addShort(h uint64, l int) bool {
 	if i&7 == 7 || i == wordBlockLen || p == 0 {
 		return false
 	}
-	st.lines[p][i&7] = h<<partitionBits | uint64(l)
+	st.cacheLines[p][i&7] = h<<partitionBits | uint64(l)
 	st.fillWords[p] = i + 1
 	st.n++
 	st.nWords++
@@ -179,9 +179,9 @@ func (st *stage) add(h uint64, v []byte, off int64) {
 			st.openWords[p] = (*[wordBlockLen]uint64)(unsafe.Pointer(unsafe.SliceData(b)))
 			i = 0
 		}
-		st.lines[p][i&7] = h<<partitionBits | uint64(len(v))
+		st.cacheLines[p][i&7] = h<<partitionBits | uint64(len(v))
 		if i&7 == 7 {
-			storeLine(unsafe.Pointer(wordAt(st.openWords[p], i-7)), unsafe.Pointer(&st.lines[p]))
+			storeLine(unsafe.Pointer(wordAt(st.openWords[p], i-7)), unsafe.Pointer(&st.cacheLines[p]))
 		}
 		st.fillWords[p] = i + 1
 		st.nWords++
@@ -221,10 +221,10 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 	top := uint64(p) << (64 - partitionBits)
 	for k, block := range st.words[p] {
 		words := (*[wordBlockLen]uint64)(unsafe.Pointer(unsafe.SliceData(block)))[:]
-		if k == len(st.words[p])-1 { // its last words are still in lines[p]
+		if k == len(st.words[p])-1 { // its last words are still in cacheLines[p]
 			fill := st.fillWords[p]
 			words = words[:fill&^7]
-			part.insertWords(top, st.lines[p][:fill&7])
+			part.insertWords(top, st.cacheLines[p][:fill&7])
 		}
 		part.insertWords(top, words)
 	}
@@ -243,11 +243,10 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 }
 
 // prefetchDistance is how many staged entries ahead insertInto prefetches
-// what an insert will compare: a table slot two distances ahead, then,
-// one distance ahead, when that slot already holds the same hash, the
-// bytes of both values. A repeated line of a mapped file is otherwise two
-// waits on memory (its first occurrence and itself, both far away in the
-// file) taken one at a time: a third of the CPU time of whole-line counts.
+// what an insert will touch: a table slot two distances ahead, then, one
+// distance ahead, when that slot already holds the same hash and the
+// comparison is made on the spot (not deferred, see countStaged), the
+// bytes of both values; and how many pairs ahead verifyPairs prefetches.
 const prefetchDistance = 8
 
 // value returns the bytes of a staged entry that is not a packed word.
