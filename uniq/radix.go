@@ -126,11 +126,7 @@ func (eb *entryBuckets) each(b int, fn func([]stagedEntry)) {
 // reset empties every bucket, giving the blocks back to the pool.
 func (eb *entryBuckets) reset() {
 	for b := range eb.blocks {
-		for _, block := range eb.blocks[b] {
-			eb.pool.put(block)
-		}
-		clear(eb.blocks[b])
-		eb.blocks[b] = eb.blocks[b][:0]
+		eb.pool.putAll(&eb.blocks[b])
 		eb.open[b], eb.fill[b] = nil, stageBlockLen
 	}
 }
@@ -271,11 +267,7 @@ func (en stagedEntry) fileOffset() int64 {
 func (st *stage) reset() {
 	st.entries.reset()
 	for p := range st.words {
-		for _, b := range st.words[p] {
-			st.pool.put(b)
-		}
-		clear(st.words[p])
-		st.words[p] = st.words[p][:0]
+		st.pool.putAll(&st.words[p])
 		st.openWords[p], st.fillWords[p] = nil, wordBlockLen
 	}
 	st.n, st.nWords, st.bytes = 0, 0, 0
@@ -318,10 +310,13 @@ func (bp *blockPool) get() []stagedEntry {
 	return b[:0]
 }
 
-func (bp *blockPool) put(b []stagedEntry) {
+// putAll gives back every block of *blocks and empties it, keeping its array.
+func (bp *blockPool) putAll(blocks *[][]stagedEntry) {
 	bp.mu.Lock()
-	bp.free = append(bp.free, b)
+	bp.free = append(bp.free, *blocks...)
 	bp.mu.Unlock()
+	clear(*blocks)
+	*blocks = (*blocks)[:0]
 }
 
 // stageFull tells whether w's stages should be drained before it scans
