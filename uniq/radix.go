@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -431,13 +432,17 @@ func (e *engine) drain() error {
 // memory far apart in the file, one at a time, with a TLB miss each: half
 // the time of whole-line counts. Should a pair differ (two values with
 // one 64-bit hash), its partition is counted again comparing every match,
-// so the count stays exact.
-func (e *engine) countStaged(t int) int64 {
+// so the count stays exact. When the inputs can be read again, the staged
+// entries of a counted partition are given back at once instead, for the
+// pairs to reuse (fresh memory is what this costs most on virtual
+// machines), and a collision is reported with errHashCollision: the count
+// is then run again comparing every match.
+func (e *engine) countStaged(t int) (int64, error) {
 	scratch := make([]partition, e.workers)
 	var sinks []*pairSink
 	for g := range scratch {
 		scratch[g].cfg = &e.setCfg
-		if e.files.size > 0 {
+		if e.files.size > 0 && !e.compareNow {
 			ps := &pairSink{shift: max(bits.Len64(uint64(e.files.size))-partitionBits, 0)}
 			ps.buckets.init(e.blocks)
 			scratch[g].pairs = ps
@@ -452,6 +457,9 @@ func (e *engine) countStaged(t int) int64 {
 		}
 		for _, w := range e.workerSet {
 			w.stages[t].insertInto(part, p, e.files)
+			if part.pairs != nil && e.rerunnable {
+				w.stages[t].release(p)
+			}
 		}
 		counts[p] = int64(part.n)
 		part.reset()
@@ -462,6 +470,16 @@ func (e *engine) countStaged(t int) int64 {
 		for g := range scratch {
 			sinks[g].buckets.reset()
 			scratch[g].pairs = nil
+		}
+		collided := false
+		for p := range differ {
+			collided = collided || differ[p].Load()
+		}
+		if collided && e.rerunnable {
+			for g := range scratch {
+				scratch[g].free()
+			}
+			return 0, errHashCollision
 		}
 		forPartitions(e.workers, func(g, p int) {
 			if differ[p].Load() {
@@ -476,7 +494,21 @@ func (e *engine) countStaged(t int) int64 {
 	for _, n := range counts {
 		total += n
 	}
-	return total
+	return total, nil
+}
+
+// errHashCollision says two different values of a mapped file have one
+// 64-bit hash and the staged entries were already given up: the count must
+// run again comparing every match.
+var errHashCollision = errors.New("uniq: 64-bit hash collision; counting again")
+
+// release gives partition p's staged blocks back to the pool once it is
+// counted.
+func (st *stage) release(p int) {
+	st.pool.putAll(&st.entries.blocks[p])
+	st.entries.open[p], st.entries.fill[p] = nil, stageBlockLen
+	st.pool.putAll(&st.words[p])
+	st.openWords[p], st.fillWords[p] = nil, wordBlockLen
 }
 
 // pairSink holds the deferred comparisons of one goroutine's partitions:
@@ -526,7 +558,11 @@ func (e *engine) verifyPairs(sinks []*pairSink) *[partitionCount]atomic.Bool {
 func (e *engine) resultStaged(ctx context.Context, res *Result) (*Result, error) {
 	if e.global == nil && len(e.spills) == 0 {
 		for t, name := range e.names {
-			res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: e.countStaged(t)})
+			n, err := e.countStaged(t)
+			if err != nil {
+				return nil, err
+			}
+			res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: n})
 		}
 		return res, nil
 	}

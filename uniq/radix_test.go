@@ -3,6 +3,7 @@ package uniq
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -83,28 +84,41 @@ func countInRounds(t *testing.T, data []byte, opts Options, limit int, streamed 
 
 // TestDeferredCompareCollision stages values of a mapped file under one
 // forced hash, as 64-bit collisions would put them: countStaged defers
-// their comparisons, must find the pairs that differ, and counts their
-// partition again comparing every match, so the count stays exact.
+// their comparisons and must find the pairs that differ. Over inputs that
+// cannot be read again it counts their partition again comparing every
+// match, so the count stays exact; over files it has given the staged
+// entries back and reports the collision, and counts exactly when asked
+// to compare at once (what CountInputs then runs).
 func TestDeferredCompareCollision(t *testing.T) {
 	lines := []string{"value-0001", "value-0002", "value-0001", "value-0003", "value-0002", "longer value-1", "value-0001"}
 	data := []byte(strings.Join(lines, "\n"))
-	e, err := newEngine(Options{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
+	stage := func(rerunnable, compareNow bool) (int64, error) {
+		e, err := newEngine(Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.setCfg.slab.close()
+		e.rerunnable, e.compareNow = rerunnable, compareNow
+		base := e.files.add(data)
+		stages := []*stage{newStage(e.blocks), newStage(e.blocks)}
+		const h = uint64(7)<<(64-partitionBits) | 12345 // one partition, one hash
+		off := 0
+		for i, l := range lines {
+			stages[i%2].add(h, data[off:off+len(l)], base+int64(off))
+			off += len(l) + 1
+		}
+		for _, st := range stages {
+			e.workerSet = append(e.workerSet, &worker{e: e, stages: []*stage{st}})
+		}
+		return e.countStaged(0)
 	}
-	defer e.setCfg.slab.close()
-	base := e.files.add(data)
-	stages := []*stage{newStage(e.blocks), newStage(e.blocks)}
-	const h = uint64(7)<<(64-partitionBits) | 12345 // one partition, one hash
-	off := 0
-	for i, l := range lines {
-		stages[i%2].add(h, data[off:off+len(l)], base+int64(off))
-		off += len(l) + 1
+	if got, err := stage(false, false); err != nil || got != 4 {
+		t.Errorf("recounted in place: %d distinct values, %v; want 4", got, err)
 	}
-	for _, st := range stages {
-		e.workerSet = append(e.workerSet, &worker{e: e, stages: []*stage{st}})
+	if _, err := stage(true, false); !errors.Is(err, errHashCollision) {
+		t.Errorf("over files: %v, want errHashCollision", err)
 	}
-	if got := e.countStaged(0); got != 4 {
-		t.Errorf("counted %d distinct values, want 4", got)
+	if got, err := stage(true, true); err != nil || got != 4 {
+		t.Errorf("compared at once: %d distinct values, %v; want 4", got, err)
 	}
 }

@@ -28,6 +28,7 @@ package uniq
 
 import (
 	"context"
+	"errors"
 	"io"
 	"runtime"
 	"slices"
@@ -139,6 +140,8 @@ type engine struct {
 	blocks     *blockPool
 	bytes      int64 // input bytes scanned, after decompression
 	resolved   bool  // columns resolved from the first input's header
+	// rerunnable and compareNow: see countInputs.
+	rerunnable, compareNow bool
 
 	spillMu sync.Mutex
 	spills  []*spillRun
@@ -470,10 +473,28 @@ type Input struct {
 // resolved against each input's own header.
 func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	start := time.Now()
+	rerunnable := !slices.ContainsFunc(inputs, func(in Input) bool { return in.Reader != nil })
+	res, err := countInputs(ctx, inputs, opts, rerunnable, false)
+	if errors.Is(err, errHashCollision) {
+		res, err = countInputs(ctx, inputs, opts, false, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// countInputs is CountInputs. rerunnable says the inputs can be read
+// again, so that deferred comparisons may give up the staged entries
+// early and report a collision with errHashCollision instead (see
+// countStaged); compareNow turns the deferral off.
+func countInputs(ctx context.Context, inputs []Input, opts Options, rerunnable, compareNow bool) (*Result, error) {
 	e, err := newEngine(opts)
 	if err != nil {
 		return nil, err
 	}
+	e.rerunnable, e.compareNow = rerunnable, compareNow
 	defer e.removeSpills()
 	defer e.setCfg.slab.close()
 	defer func() {
@@ -496,12 +517,7 @@ func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, er
 			return nil, err
 		}
 	}
-	res, err := e.result(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res.Seconds = time.Since(start).Seconds()
-	return res, nil
+	return e.result(ctx)
 }
 
 // CountFile counts the distinct values of the file at path. Plain files are
