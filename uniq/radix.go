@@ -124,11 +124,16 @@ func (eb *entryBuckets) each(b int, fn func([]stagedEntry)) {
 	}
 }
 
-// reset empties every bucket, giving the blocks back to the pool.
+// release empties bucket b, giving its blocks back to the pool.
+func (eb *entryBuckets) release(b int) {
+	eb.pool.putAll(&eb.blocks[b])
+	eb.open[b], eb.fill[b] = nil, stageBlockLen
+}
+
+// reset empties every bucket.
 func (eb *entryBuckets) reset() {
 	for b := range eb.blocks {
-		eb.pool.putAll(&eb.blocks[b])
-		eb.open[b], eb.fill[b] = nil, stageBlockLen
+		eb.release(b)
 	}
 }
 
@@ -153,9 +158,9 @@ func (st *stage) addShort(h uint64, l int) bool {
 	return true
 }
 
-// wordAt is &block[i] for i < wordBlockLen, which the callers' fill
-// counts guarantee, without the nil check block[i] compiles to: a load of
-// the block's first line on every store, a cache miss among 256 streams.
+// wordAt is &block[i] for i < wordBlockLen, which the caller's fill
+// count guarantees, without the nil check block[i] compiles to (a load of
+// the block's first line).
 func wordAt(block *[wordBlockLen]uint64, i uint32) *uint64 {
 	return (*uint64)(unsafe.Add(unsafe.Pointer(block), uintptr(i)*8))
 }
@@ -232,7 +237,9 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 			}
 			// A deferred comparison needs nothing of the values now.
 			if j := i + prefetchDistance; j < len(block) && (part.pairs == nil || block[j].fileOffset() < 0) {
-				part.prefetchMatch(block[j].hash, st.value(block[j], files))
+				if part.prefetchMatch(block[j].hash) {
+					prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(st.value(block[j], files)))))
+				}
 			}
 			part.insert(en.hash, st.value(en, files), 1, en.fileOffset())
 		}
@@ -266,10 +273,8 @@ func (en stagedEntry) fileOffset() int64 {
 
 // reset empties the stage, giving its blocks back to the pool.
 func (st *stage) reset() {
-	st.entries.reset()
 	for p := range st.words {
-		st.pool.putAll(&st.words[p])
-		st.openWords[p], st.fillWords[p] = nil, wordBlockLen
+		st.release(p)
 	}
 	st.n, st.nWords, st.bytes = 0, 0, 0
 	for i := range st.copies {
@@ -505,8 +510,7 @@ var errHashCollision = errors.New("uniq: 64-bit hash collision; counting again")
 // release gives partition p's staged blocks back to the pool once it is
 // counted.
 func (st *stage) release(p int) {
-	st.pool.putAll(&st.entries.blocks[p])
-	st.entries.open[p], st.entries.fill[p] = nil, stageBlockLen
+	st.entries.release(p)
 	st.pool.putAll(&st.words[p])
 	st.openWords[p], st.fillWords[p] = nil, wordBlockLen
 }

@@ -281,18 +281,19 @@ func (p *partition) prefetchSlot(h uint64) {
 	}
 }
 
-// prefetchMatch starts loading what inserting v, whose hash is h, will
-// compare: when the table holds an entry with the same hash, its bytes
-// and v's. Only a hint: the table may change before the insert.
-func (p *partition) prefetchMatch(h uint64, v []byte) {
+// prefetchMatch starts loading the bytes of the entry with hash h that an
+// insert of a value with that hash will compare against, and reports
+// whether there is one (the value's own bytes are then worth loading too).
+// Only a hint: the table may change before the insert.
+func (p *partition) prefetchMatch(h uint64) bool {
 	if len(p.slots) == 0 {
-		return
+		return false
 	}
 	mask := uint64(len(p.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := p.slots[i]
 		if s.ref == 0 {
-			return
+			return false
 		}
 		if s.hash != h || s.ref&refInline != 0 {
 			continue
@@ -304,8 +305,7 @@ func (p *partition) prefetchMatch(h uint64, v []byte) {
 			old = p.entry(s.ref)
 		}
 		prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(old))))
-		prefetch(uintptr(unsafe.Pointer(unsafe.SliceData(v))))
-		return
+		return true
 	}
 }
 

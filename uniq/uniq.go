@@ -20,10 +20,10 @@
 // into a stream the CPU overlaps). When the stages fill (a share of the
 // memory budget, or twice the distinct values they hold) they are drained
 // into per-partition sets between rounds; when the sets outgrow the memory
-// budget they spill to
-// hash-partitioned runs in a temp directory and the partitions are counted
-// one by one from there, still exactly. With --top the workers keep sets of
-// their own, merged partition by partition at the end.
+// budget they spill to hash-partitioned runs in a temp directory and the
+// partitions are counted one by one from there, still exactly. With --top
+// the workers keep sets of their own, merged partition by partition at the
+// end.
 package uniq
 
 import (
