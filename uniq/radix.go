@@ -88,17 +88,27 @@ type entryBuckets struct {
 	// blocks[b] first loads that slice's header from a line of its own.
 	open [partitionCount]*[stageBlockLen]stagedEntry
 	fill [partitionCount]uint32
-	pool *blockPool
+	// lines[b] holds bucket b's entries until there are four, a cache
+	// line, which storeLine writes to the open block without reading it
+	// first, as stage.cacheLines does for words.
+	lines *[partitionCount][entriesPerLine]stagedEntry
+	pool  *blockPool
 }
+
+const entriesPerLine = 4 // 64 bytes
 
 func (eb *entryBuckets) init(pool *blockPool) {
 	eb.pool = pool
 	for b := range eb.fill {
 		eb.fill[b] = stageBlockLen
 	}
+	lines := pool.slab.alloc(int(unsafe.Sizeof(*eb.lines))) // page-aligned: each is a cache line
+	eb.lines = (*[partitionCount][entriesPerLine]stagedEntry)(unsafe.Pointer(unsafe.SliceData(lines)))
 }
 
-// add appends en to bucket b.
+// add appends en to bucket b. The last fill[b]%entriesPerLine entries are
+// in lines[b] until their line is full; a goroutine that reads the
+// buckets after another added to them needs that one's storeFence first.
 func (eb *entryBuckets) add(b uint64, en stagedEntry) {
 	i := eb.fill[b]
 	if i == stageBlockLen {
@@ -107,18 +117,25 @@ func (eb *entryBuckets) add(b uint64, en stagedEntry) {
 		eb.open[b] = (*[stageBlockLen]stagedEntry)(block)
 		i = 0
 	}
-	// unsafe.Add: open[b][i] would compile to a nil check loading the
-	// block's first line before every store.
-	*(*stagedEntry)(unsafe.Add(unsafe.Pointer(eb.open[b]), uintptr(i)*unsafe.Sizeof(stagedEntry{}))) = en
+	eb.lines[b][i%entriesPerLine] = en
+	if i%entriesPerLine == entriesPerLine-1 {
+		// unsafe.Add: &open[b][i-3] would compile to a nil check
+		// loading the block's first line.
+		storeLine(unsafe.Add(unsafe.Pointer(eb.open[b]), uintptr(i-(entriesPerLine-1))*unsafe.Sizeof(stagedEntry{})), unsafe.Pointer(&eb.lines[b]))
+	}
 	eb.fill[b] = i + 1
 }
 
-// each calls fn with every block of bucket b, the last one cut to its fill.
+// each calls fn with every block of bucket b, the last one cut to its
+// fill, and then with the entries still in lines[b].
 func (eb *entryBuckets) each(b int, fn func([]stagedEntry)) {
 	blocks := eb.blocks[b]
 	for k, block := range blocks {
 		if k == len(blocks)-1 {
-			block = block[:eb.fill[b]]
+			fill := eb.fill[b]
+			fn(block[:fill-fill%entriesPerLine])
+			fn(eb.lines[b][:fill%entriesPerLine])
+			break
 		}
 		fn(block)
 	}
@@ -465,6 +482,9 @@ func (e *engine) countStaged(t int) (int64, error) {
 			if part.pairs != nil && e.rerunnable {
 				w.stages[t].release(p)
 			}
+		}
+		if part.pairs != nil {
+			storeFence() // the pairs' lines, for verifyPairs on other cores
 		}
 		counts[p] = int64(part.n)
 		part.reset()
