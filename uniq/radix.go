@@ -406,26 +406,31 @@ func forPartitions(workers int, fn func(g, p int)) {
 // (created on first use), empties the stages, and spills the sets when they
 // have outgrown the memory budget.
 func (e *engine) drain() error {
+	// reserve[t] is how many values each new table of target t is sized
+	// for: the distinct values of this first round, at once, rather than
+	// doubling each table from the smallest. The goroutines that fill the
+	// tables make them, so that their fresh memory is faulted in on every
+	// core.
+	var reserve []int
 	if e.global == nil {
+		reserve = make([]int, len(e.names))
 		for t := range e.names {
-			s := newSet(&e.setCfg)
-			e.global = append(e.global, s)
-			// Size the tables for the distinct values of this first
-			// round at once, rather than doubling each from the smallest.
+			e.global = append(e.global, newSet(&e.setCfg))
 			sketch := newHLL(stageSketchPrecision)
 			for _, w := range e.workerSet {
 				sketch.merge(w.stages[t].sketch)
 			}
 			perPart := int(sketch.estimate())
 			if int64(perPart)*partitionCount*int64(unsafe.Sizeof(slot{}))*2 < e.opts.MemoryLimit/2 {
-				for p := range s.parts {
-					s.parts[p].reserve(perPart)
-				}
+				reserve[t] = perPart
 			}
 		}
 	}
 	forPartitions(e.workers, func(_, p int) {
 		for t, s := range e.global {
+			if reserve != nil && reserve[t] > 0 {
+				s.parts[p].reserve(reserve[t])
+			}
 			for _, w := range e.workerSet {
 				w.stages[t].insertInto(&s.parts[p], p, e.files)
 			}
