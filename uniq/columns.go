@@ -29,7 +29,7 @@ func (w *worker) scanColumns(c *chunk) error {
 	// not yet passed.
 	word, bits := 0, uint64(0)
 	if len(masks) > 0 {
-		bits = masks[0]
+		bits = masks[0].fields
 	}
 	for pos := 0; pos < len(data); {
 		start, field, f := pos, pos, 0
@@ -40,7 +40,7 @@ func (w *worker) scanColumns(c *chunk) error {
 				if word++; word >= len(masks) {
 					break walk
 				}
-				bits = masks[word]
+				bits = masks[word].fields
 			}
 			k := word<<6 | mbits.TrailingZeros64(bits)
 			bits &= bits - 1
@@ -59,6 +59,9 @@ func (w *worker) scanColumns(c *chunk) error {
 				}
 				f++
 				field = k + 1
+				if f > last { // the rest of the record is not counted
+					word, bits = nextEnd(masks, field)
+				}
 			}
 		}
 		if quote >= 0 {
@@ -115,14 +118,32 @@ func (w *worker) scanColumns(c *chunk) error {
 	return nil
 }
 
-// maskFrom returns the mask word holding position pos, and its bits at or
-// after pos.
-func maskFrom(masks []uint64, pos int) (int, uint64) {
+// maskFrom returns the mask word holding position pos, and its fields bits
+// at or after pos.
+func maskFrom(masks []blockMasks, pos int) (int, uint64) {
 	word := pos >> 6
 	if word >= len(masks) {
 		return len(masks), 0
 	}
-	return word, masks[word] &^ (1<<(pos&63) - 1)
+	return word, masks[word].fields &^ (1<<(pos&63) - 1)
+}
+
+// nextEnd returns the mask word holding the first newline or quote at or
+// after pos, and its fields bits from that byte on: where the walk goes on
+// once the record's delimiters no longer matter.
+func nextEnd(masks []blockMasks, pos int) (int, uint64) {
+	word := pos >> 6
+	if word >= len(masks) {
+		return len(masks), 0
+	}
+	ends := masks[word].ends &^ (1<<(pos&63) - 1)
+	for ends == 0 {
+		if word++; word >= len(masks) {
+			return len(masks), 0
+		}
+		ends = masks[word].ends
+	}
+	return word, masks[word].fields &^ (ends&-ends - 1)
 }
 
 // indexFrom returns the position of the first byte b of data at or after

@@ -28,8 +28,8 @@ type worker struct {
 	held    []byte   // copies of batched values that were not in the chunk
 	hlls    []*hll   // per target with Approx
 	fields  [][]byte
-	vals    [][]byte // per column target: the record's values (scanColumns)
-	masks   []uint64 // structural bytes of the chunk (scanColumns)
+	vals    [][]byte     // per column target: the record's values (scanColumns)
+	masks   []blockMasks // structural bytes of the chunk (scanColumns)
 	scratch []byte
 	canon   []byte
 	rows    int64

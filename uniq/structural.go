@@ -2,15 +2,21 @@ package uniq
 
 import "encoding/binary"
 
-// structuralMasks sets bit j of masks[i] when data[64*i+j] is a newline,
-// the delimiter or a quote: the bytes that can end a field or a record.
-// scanColumns walks records by these bits instead of searching for each
-// byte of interest on its own (the approach of simdjson and simdcsv). The
-// slice is reused when it is large enough.
-func structuralMasks(data []byte, delim byte, masks []uint64) []uint64 {
+// blockMasks are the structural bits of a 64-byte block: bit j of fields
+// is set when byte j is a newline, the delimiter or a quote, the bytes
+// that can end a field or a record; bit j of ends when it is a newline or
+// a quote, the bytes that can end a record. scanColumns walks records by
+// these bits instead of searching for each byte of interest on its own (the
+// approach of simdjson and simdcsv), and past the last field it needs
+// jumps by ends over the delimiters of the fields it does not count.
+type blockMasks struct{ fields, ends uint64 }
+
+// structuralMasks returns the masks of data's 64-byte blocks, the last one
+// possibly short. The slice is reused when it is large enough.
+func structuralMasks(data []byte, delim byte, masks []blockMasks) []blockMasks {
 	n := (len(data) + 63) / 64
 	if cap(masks) < n {
-		masks = make([]uint64, n)
+		masks = make([]blockMasks, n)
 	}
 	masks = masks[:n]
 	full := len(data) / 64
@@ -27,28 +33,32 @@ func structuralMasks(data []byte, delim byte, masks []uint64) []uint64 {
 	return masks
 }
 
-// structuralWord is the mask of at most 64 bytes, eight at a time.
-func structuralWord(b []byte, delim byte) uint64 {
-	var m uint64
+// structuralWord is the masks of at most 64 bytes, eight at a time.
+func structuralWord(b []byte, delim byte) blockMasks {
+	const ones = 0x0101010101010101
+	var m blockMasks
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		m |= uint64(structuralByte(binary.LittleEndian.Uint64(b[i:]), delim)) << i
+		x := binary.LittleEndian.Uint64(b[i:])
+		ends := zeroBytes(x^'\n'*ones) | zeroBytes(x^'"'*ones)
+		m.ends |= uint64(highBits(ends)) << i
+		m.fields |= uint64(highBits(ends|zeroBytes(x^uint64(delim)*ones))) << i
 	}
 	for ; i < len(b); i++ {
-		if c := b[i]; c == '\n' || c == delim || c == '"' {
-			m |= 1 << i
+		if c := b[i]; c == '\n' || c == '"' {
+			m.ends |= 1 << i
+			m.fields |= 1 << i
+		} else if c == delim {
+			m.fields |= 1 << i
 		}
 	}
 	return m
 }
 
-// structuralByte returns a byte whose bit j is set when byte j of x is a
-// newline, delim or a quote.
-func structuralByte(x uint64, delim byte) byte {
-	const ones = 0x0101010101010101
-	z := zeroBytes(x^'\n'*ones) | zeroBytes(x^'"'*ones) | zeroBytes(x^uint64(delim)*ones)
-	// Bit 8j of z>>7 goes to bit 56+j of the product (no two partial
-	// products share a bit, so nothing carries).
+// highBits returns a byte whose bit j is the high bit of byte j of z, the
+// others being zero: bit 8j of z>>7 goes to bit 56+j of the product (no two
+// partial products share a bit, so nothing carries).
+func highBits(z uint64) byte {
 	return byte((z >> 7) * 0x0102040810204080 >> 56)
 }
 

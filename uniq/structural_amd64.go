@@ -8,4 +8,4 @@ var hasAVX2 = cpu.X86.HasAVX2
 // structuralMasks).
 //
 //go:noescape
-func structuralAVX2(data *byte, blocks int, delim byte, masks *uint64)
+func structuralAVX2(data *byte, blocks int, delim byte, masks *blockMasks)

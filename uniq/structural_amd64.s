@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func structuralAVX2(data *byte, blocks int, delim byte, masks *uint64)
+// func structuralAVX2(data *byte, blocks int, delim byte, masks *blockMasks)
 TEXT ·structuralAVX2(SB), NOSPLIT, $0-32
 	MOVQ    data+0(FP), SI
 	MOVQ    blocks+8(FP), CX
@@ -18,23 +18,28 @@ TEXT ·structuralAVX2(SB), NOSPLIT, $0-32
 loop:
 	VMOVDQU (SI), Y3
 	VMOVDQU 32(SI), Y4
-	VPCMPEQB Y3, Y0, Y5
-	VPCMPEQB Y3, Y1, Y6
-	VPOR     Y5, Y6, Y5
+	VPCMPEQB Y3, Y1, Y5        // ends of the low half: newline or quote
 	VPCMPEQB Y3, Y2, Y6
 	VPOR     Y5, Y6, Y5
-	VPCMPEQB Y4, Y0, Y7
-	VPCMPEQB Y4, Y1, Y8
-	VPOR     Y7, Y8, Y7
+	VPCMPEQB Y3, Y0, Y6        // fields: ends or delimiter
+	VPOR     Y5, Y6, Y6
+	VPCMPEQB Y4, Y1, Y7        // the same of the high half
 	VPCMPEQB Y4, Y2, Y8
 	VPOR     Y7, Y8, Y7
+	VPCMPEQB Y4, Y0, Y8
+	VPOR     Y7, Y8, Y8
+	VPMOVMSKB Y6, AX
+	VPMOVMSKB Y8, BX
+	SHLQ    $32, BX
+	ORQ     BX, AX
+	MOVQ    AX, (DI)           // fields
 	VPMOVMSKB Y5, AX
 	VPMOVMSKB Y7, BX
 	SHLQ    $32, BX
 	ORQ     BX, AX
-	MOVQ    AX, (DI)
+	MOVQ    AX, 8(DI)          // ends
 	ADDQ    $64, SI
-	ADDQ    $8, DI
+	ADDQ    $16, DI
 	DECQ    CX
 	JNZ     loop
 	VZEROUPPER

@@ -26,20 +26,25 @@ func TestStructuralMasks(t *testing.T) {
 				t.Fatalf("n=%d: %d masks", n, len(masks))
 			}
 			for i, c := range data {
-				want := c == '\n' || c == '"' || c == delim
-				if got := masks[i/64]>>(i%64)&1 == 1; got != want {
-					t.Fatalf("n=%d delim=%q: byte %d (%q): got %v, want %v", n, delim, i, c, got, want)
+				wantEnd := c == '\n' || c == '"'
+				wantField := wantEnd || c == delim
+				m := masks[i/64]
+				if got := m.fields>>(i%64)&1 == 1; got != wantField {
+					t.Fatalf("n=%d delim=%q: byte %d (%q): fields bit %v, want %v", n, delim, i, c, got, wantField)
+				}
+				if got := m.ends>>(i%64)&1 == 1; got != wantEnd {
+					t.Fatalf("n=%d delim=%q: byte %d (%q): ends bit %v, want %v", n, delim, i, c, got, wantEnd)
 				}
 			}
 			for i := n; i < len(masks)*64; i++ {
-				if masks[i/64]>>(i%64)&1 == 1 {
+				if m := masks[i/64]; (m.fields|m.ends)>>(i%64)&1 == 1 {
 					t.Fatalf("n=%d: bit %d past the data is set", n, i)
 				}
 			}
 			if hasAVX2 && n >= 64 { // the word-at-a-time code on the same data
 				for i := range n / 64 {
 					if w := structuralWord(data[64*i:64*i+64], delim); w != masks[i] {
-						t.Fatalf("n=%d: block %d: word code %x, vector code %x", n, i, w, masks[i])
+						t.Fatalf("n=%d: block %d: word code %+v, vector code %+v", n, i, w, masks[i])
 					}
 				}
 			}
