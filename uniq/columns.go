@@ -1,20 +1,16 @@
 package uniq
 
-import (
-	"bytes"
-	mbits "math/bits"
-)
+import mbits "math/bits"
 
 // scanColumns counts the asked columns of data's records when no whole
 // record is asked for and no field is asked twice. Records are walked by
-// the bits of their structural bytes (structuralMasks: newlines,
-// delimiters, quotes): a record without a quote is split at its
-// delimiters up to the newline, which is all that is needed to know it has
-// none. A record with a quote goes to splitQuoted, which reads quoted
-// fields without doubled quotes in place and checks the rest of the record
-// quote by quote; anything else (doubled quotes, malformed or short
-// records) goes to the general parser, record by record, so that values
-// and errors are the same.
+// the bits of their structural bytes (structuralMasks): a field ends at a
+// delimiter, a record at a newline, and past the last counted field the
+// walk jumps by the bytes that can end a record. A quoted field is read in
+// place from its opening quote to the next quote, newlines inside
+// included. Anything else (a doubled quote, a quote inside a field, a
+// malformed or short record) goes to the general parser, record by record,
+// so that values and errors are the same.
 func (w *worker) scanColumns(c *chunk) error {
 	e := w.e
 	data := c.data
@@ -33,7 +29,13 @@ func (w *worker) scanColumns(c *chunk) error {
 	}
 	for pos := 0; pos < len(data); {
 		start, field, f := pos, pos, 0
-		end, quote := len(data), -1 // the record's newline (or the end of data); its first quote
+		end := len(data) // the record's newline, or the end of data
+		// firstQuote is the record's first quote, once one is read; a
+		// record the walk cannot read (a doubled quote, a quoting error)
+		// goes to the parsers below from there on, with quote set to it.
+		firstQuote, quote := -1, -1
+		// lastQuoted: the record's last field was quoted, and it is lastVal.
+		lastQuoted, lastVal := false, []byte(nil)
 	walk:
 		for {
 			for bits == 0 {
@@ -49,7 +51,47 @@ func (w *worker) scanColumns(c *chunk) error {
 				end = k
 				break walk
 			case '"':
-				quote = k
+				if firstQuote < 0 {
+					firstQuote = k
+				}
+				// A quoted field: its quote opens it (after the jump past
+				// the last counted field, field is stale: the byte before
+				// tells), and a single quote closes it, followed by the
+				// end of the field or of the record.
+				if k != field && (f <= last || data[k-1] != delim) {
+					quote = firstQuote
+					break walk
+				}
+				j := closingQuote(data, masks, k)
+				if j < 0 || j+1 < len(data) && data[j+1] == '"' {
+					quote = firstQuote
+					break walk
+				}
+				v, next := data[k+1:j], j+1
+				if next < len(data) && data[next] == delim {
+					if f <= last {
+						if t := target[f]; t >= 0 {
+							vals[t] = v
+						}
+					}
+					f++
+					field = next + 1
+					if f > last {
+						word, bits = nextEnd(masks, field)
+					} else {
+						word, bits = maskFrom(masks, field)
+					}
+					continue
+				}
+				if next < len(data) && data[next] == '\r' && next+1 < len(data) {
+					next++
+				}
+				if next < len(data) && data[next] != '\n' {
+					quote = firstQuote
+					break walk
+				}
+				lastQuoted, lastVal, end = true, v, next
+				word, bits = maskFrom(masks, next+1)
 				break walk
 			default: // the delimiter
 				if f <= last {
@@ -64,20 +106,17 @@ func (w *worker) scanColumns(c *chunk) error {
 				}
 			}
 		}
+		if quote < 0 && firstQuote >= 0 && f < last {
+			quote = firstQuote // short: the general parser reports it
+		}
 		if quote >= 0 {
-			next, ok := splitQuoted(data, start, indexFrom(data, start, '\n'), &quote, delim, last, target, vals)
-			if !ok {
-				quote = -1
-				var err error
-				if next, err = w.record(c, start, &quote); err != nil {
-					return err
-				}
-				pos = next
-				word, bits = maskFrom(masks, pos)
-				continue
+			next, err := w.record(c, start, &quote)
+			if err != nil {
+				return err
 			}
 			pos = next
 			word, bits = maskFrom(masks, pos)
+			continue
 		} else {
 			pos = end + 1
 			if end == start || end == start+1 && data[start] == '\r' { // an empty record
@@ -91,7 +130,11 @@ func (w *worker) scanColumns(c *chunk) error {
 			}
 			if f == last {
 				if t := target[f]; t >= 0 {
-					vals[t] = trimCR(data[field:end])
+					if lastQuoted {
+						vals[t] = lastVal
+					} else {
+						vals[t] = trimCR(data[field:end])
+					}
 				}
 			}
 		}
@@ -116,6 +159,29 @@ func (w *worker) scanColumns(c *chunk) error {
 		}
 	}
 	return nil
+}
+
+// closingQuote returns the position of the first quote after the one at
+// k, found by the ends masks (newlines inside the quotes are passed), or -1.
+func closingQuote(data []byte, masks []blockMasks, k int) int {
+	word := (k + 1) >> 6
+	if word >= len(masks) {
+		return -1
+	}
+	ends := masks[word].ends &^ (1<<((k+1)&63) - 1)
+	for {
+		for ends == 0 {
+			if word++; word >= len(masks) {
+				return -1
+			}
+			ends = masks[word].ends
+		}
+		j := word<<6 | mbits.TrailingZeros64(ends)
+		if data[j] == '"' {
+			return j
+		}
+		ends &= ends - 1
+	}
 }
 
 // maskFrom returns the mask word holding position pos, and its fields bits
@@ -144,119 +210,4 @@ func nextEnd(masks []blockMasks, pos int) (int, uint64) {
 		ends = masks[word].ends
 	}
 	return word, masks[word].fields &^ (ends&-ends - 1)
-}
-
-// indexFrom returns the position of the first byte b of data at or after
-// pos, or len(data).
-func indexFrom(data []byte, pos int, b byte) int {
-	k := bytes.IndexByte(data[pos:], b)
-	if k < 0 {
-		return len(data)
-	}
-	return pos + k
-}
-
-// splitQuoted reads the fields up to last of the record at pos, which holds
-// a quote before its first newline nl, into vals by target, and checks its
-// quoting up to the newline that ends it. It returns where the next record
-// starts, or ok false when the record needs the general parser: a doubled
-// quote, a quoting error, or fewer fields than asked. *nextQuote is kept
-// as the first quote at or after the position read.
-func splitQuoted(data []byte, pos, nl int, nextQuote *int, delim byte, last int, target []int, vals [][]byte) (next int, ok bool) {
-	q := *nextQuote
-	p := pos
-	for f := 0; ; f++ {
-		// Field f starts at p; end is where its terminator is.
-		var v []byte
-		var end int
-		if p < len(data) && data[p] == '"' {
-			k := bytes.IndexByte(data[p+1:], '"')
-			if k < 0 {
-				return 0, false
-			}
-			v = data[p+1 : p+1+k]
-			end = p + 2 + k
-			if end < len(data) && data[end] == '"' {
-				return 0, false
-			}
-			if end < len(data) && data[end] == '\r' && (end+1 == len(data) || data[end+1] == '\n') {
-				end++
-			}
-			if end < len(data) && data[end] != delim && data[end] != '\n' {
-				return 0, false
-			}
-			if q < end {
-				q = indexFrom(data, end, '"')
-			}
-			if nl < end {
-				nl = indexFrom(data, end, '\n')
-			}
-		} else {
-			lim := min(nl, q)
-			end = lim
-			if k := indexByteShort(data[p:lim], delim); k >= 0 {
-				end = p + k
-			}
-			if end == q && q < len(data) { // a quote inside an unquoted field
-				return 0, false
-			}
-			v = data[p:end]
-			if end == nl {
-				v = trimCR(v)
-			}
-		}
-		if t := target[f]; t >= 0 {
-			vals[t] = v
-		}
-		if end == len(data) || data[end] != delim { // the record ends
-			if f < last {
-				return 0, false
-			}
-			*nextQuote = q
-			return end + 1, true
-		}
-		p = end + 1
-		if f == last {
-			break
-		}
-	}
-	// The rest, from field start p: only its quotes matter.
-	for {
-		if q < p {
-			q = indexFrom(data, p, '"')
-		}
-		if nl < p {
-			nl = indexFrom(data, p, '\n')
-		}
-		if nl <= q {
-			*nextQuote = q
-			return nl + 1, true
-		}
-		if q != p && data[q-1] != delim {
-			return 0, false
-		}
-		k := bytes.IndexByte(data[q+1:], '"')
-		if k < 0 {
-			return 0, false
-		}
-		end := q + 2 + k
-		if end == len(data) {
-			*nextQuote = len(data)
-			return end + 1, true
-		}
-		switch data[end] {
-		case delim:
-			p = end + 1
-			continue
-		case '\n':
-			*nextQuote = q
-			return end + 1, true
-		case '\r':
-			if end+1 == len(data) || data[end+1] == '\n' {
-				*nextQuote = q
-				return end + 2, true
-			}
-		}
-		return 0, false
-	}
 }
