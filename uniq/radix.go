@@ -263,6 +263,12 @@ func (st *stage) insertInto(part *partition, p int, files *fileSpace) {
 	})
 }
 
+// staged returns about how many entries of partition p the stage holds (by
+// whole blocks).
+func (st *stage) staged(p int) int {
+	return len(st.words[p])*wordBlockLen + len(st.entries.blocks[p])*stageBlockLen
+}
+
 // prefetchDistance is how many staged entries ahead insertInto prefetches
 // what an insert will touch: a table slot two distances ahead, then, one
 // distance ahead, when that slot already holds the same hash and the
@@ -428,11 +434,17 @@ func (e *engine) drain() error {
 	}
 	forPartitions(e.workers, func(_, p int) {
 		for t, s := range e.global {
+			part := &s.parts[p]
 			if reserve != nil && reserve[t] > 0 {
-				s.parts[p].reserve(reserve[t])
+				part.reserve(reserve[t])
 			}
+			staged := 0
 			for _, w := range e.workerSet {
-				w.stages[t].insertInto(&s.parts[p], p, e.files)
+				staged += w.stages[t].staged(p)
+			}
+			part.warmTable(staged)
+			for _, w := range e.workerSet {
+				w.stages[t].insertInto(part, p, e.files)
 			}
 		}
 	})

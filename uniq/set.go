@@ -281,6 +281,27 @@ func (p *partition) prefetchSlot(h uint64) {
 	}
 }
 
+// warmTable reads the whole table in order, one word a cache line, when n
+// inserts are about to hit it and they outnumber its lines: between rounds
+// a table has left the cache, and the inserts would otherwise miss at
+// random, one cold line at a time, where reading it in order streams it in
+// (a column of a million distinct values drains six times over the 1 GB
+// file: user_id CPU time 1.25 -> 1.20 s). Software prefetches of the lines
+// instead gained a third of that.
+func (p *partition) warmTable(n int) {
+	const slotsPerLine = 64 / int(unsafe.Sizeof(slot{}))
+	if n < len(p.slots)/slotsPerLine {
+		return
+	}
+	var sum uint64
+	for i := 0; i < len(p.slots); i += slotsPerLine {
+		sum += p.slots[i].ref
+	}
+	warmSink.Store(sum) // the loads must not be optimised away
+}
+
+var warmSink atomic.Uint64
+
 // prefetchMatch starts loading the bytes of the entry with hash h that an
 // insert of a value with that hash will compare against, and reports
 // whether there is one (the value's own bytes are then worth loading too).
