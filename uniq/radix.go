@@ -350,8 +350,8 @@ func (bp *blockPool) putAll(blocks *[][]stagedEntry) {
 
 // stageFull tells whether w's stages should be drained before it scans
 // more: they hold limit bytes, or, past minRound entries, more than
-// twice as many entries as distinct values, which the sets would then hold
-// in less memory.
+// repeatsPerRound times as many entries as distinct values, which the sets
+// would then hold in less memory.
 func (w *worker) stageFull(limit int) bool {
 	n, size := 0, 0
 	for _, st := range w.stages {
@@ -369,8 +369,15 @@ func (w *worker) stageFull(limit int) bool {
 		distinct += st.sketch.estimate() * partitionCount
 	}
 	w.nextCheck = n + n/8 // an estimate reads the whole sketch: not after every chunk
-	return int64(n) > 2*distinct
+	return int64(n) > repeatsPerRound*distinct
 }
+
+// repeatsPerRound is how many times over a round stages its distinct
+// values before it drains. Every drain reads every table back into the
+// cache, so rounds that hold more repeats cost less time, and more staging
+// memory: user_id on the 1 GB file (a million distinct values), 2: 0.65 s,
+// 116 MB; 4: 0.62 s, 150 MB; 8: no faster, 215 MB.
+const repeatsPerRound = 4
 
 // minRound is how many entries a worker stages at least before a round
 // ends for holding repeats. Small (a few MiB of entries and copies, about
