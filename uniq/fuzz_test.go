@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// FuzzChunked checks the parallel chunked parser, over both the mapped and
-// the streamed input, against the plain sequential reference: same distinct
-// counts, rows and skipped rows, and an error exactly when the reference
-// fails.
+// FuzzChunked checks the parallel chunked parser, over the input read in
+// chunks, sliced from its mapping and streamed, against the plain
+// sequential reference: same distinct counts, rows and skipped rows, and an
+// error exactly when the reference fails.
 func FuzzChunked(f *testing.F) {
 	f.Add([]byte("a,b\n1,x\n2,\"y\nz\"\n"), uint8(1), uint8(2), uint8(1))
 	f.Add([]byte("a,b\r\n\"1\"\"\",x\r\n\n2,\"\"\r\n"), uint8(3), uint8(3), uint8(2))
@@ -42,34 +42,36 @@ func FuzzChunked(f *testing.F) {
 			ref := refCSV(in, opts)
 			want, rows, skipped, failed = ref.distinct, ref.rows, ref.skipped, ref.err
 		}
-		for _, streamed := range []bool{false, true} {
+		for _, path := range []string{"read", "mapped", "streamed"} {
 			var res *Result
 			var err error
-			if streamed {
+			if path == "streamed" {
 				res, err = CountReader(context.Background(), bytes.NewReader(data), opts)
 			} else {
-				res, err = countMappedBytes(data, opts)
+				res, err = countMappedBytes(data, opts, path == "mapped")
 			}
 			if failed {
 				if err == nil {
-					t.Fatalf("streamed=%v: no error, the reference fails", streamed)
+					t.Fatalf("%s: no error, the reference fails", path)
 				}
 				continue
 			}
 			if err != nil {
-				t.Fatalf("streamed=%v: %v; reference %v", streamed, err, want)
+				t.Fatalf("%s: %v; reference %v", path, err, want)
 			}
 			if got := distincts(res); fmt.Sprint(got) != fmt.Sprint(want) || res.Rows != rows || res.Skipped != skipped {
-				t.Fatalf("streamed=%v: got %v rows %d skipped %d, reference %v rows %d skipped %d",
-					streamed, got, res.Rows, res.Skipped, want, rows, skipped)
+				t.Fatalf("%s: got %v rows %d skipped %d, reference %v rows %d skipped %d",
+					path, got, res.Rows, res.Skipped, want, rows, skipped)
 			}
 		}
 	})
 }
 
 // countMappedBytes runs the parallel file path on data without a file,
-// with the values referenced in data (as in a mapped file) when e.mapValues.
-func countMappedBytes(data []byte, opts Options) (*Result, error) {
+// with the values referenced in data (as in a mapped file) when
+// e.mapValues, and the chunks sliced from data instead of read (as from a
+// mapping with huge pages) when readMapped.
+func countMappedBytes(data []byte, opts Options, readMapped bool) (*Result, error) {
 	e, err := newEngine(opts)
 	if err != nil {
 		return nil, err
@@ -80,7 +82,7 @@ func countMappedBytes(data []byte, opts Options) (*Result, error) {
 	if e.mapValues() && len(data) > 0 {
 		mapped = data
 	}
-	if err := e.countAt(context.Background(), bytes.NewReader(data), int64(len(data)), mapped); err != nil {
+	if err := e.countAt(context.Background(), bytes.NewReader(data), int64(len(data)), mapped, readMapped && mapped != nil); err != nil {
 		e.freeWorkers()
 		return nil, err
 	}

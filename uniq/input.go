@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,20 +49,44 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 	e.total = st.Size()
 	e.exactProgress = true
 	if !e.mapValues() {
-		return e.countAt(ctx, f, st.Size(), nil)
+		return e.countAt(ctx, f, st.Size(), nil, false)
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return e.countAt(ctx, f, st.Size(), nil)
+		return e.countAt(ctx, f, st.Size(), nil, false)
 	}
 	e.mapped = append(e.mapped, data)
+	before := filePmdMapped()
 	_ = syscall.Madvise(data, madvPopulateRead)
-	return e.countAt(ctx, f, st.Size(), data)
+	huge := filePmdMapped()-before >= st.Size()/2
+	return e.countAt(ctx, f, st.Size(), data, huge)
 }
 
 // madvPopulateRead is MADV_POPULATE_READ (Linux 5.14): map the whole file
 // in one call instead of one page fault per 64 KiB.
 const madvPopulateRead = 22
+
+// filePmdMapped returns how many bytes of files this process maps with
+// huge pages (FilePmdMapped in /proc/self/smaps_rollup), or 0 when that is
+// not known. A file the page cache holds in 2 MB folios, as it does a file
+// that was read, is mapped so; one left by a writer, in small folios, is
+// not.
+func filePmdMapped() int64 {
+	b, err := os.ReadFile("/proc/self/smaps_rollup")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nFilePmdMapped:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb << 10
+}
 
 // mapValues tells whether a plain file is memory-mapped so that the sets
 // point at values in the page cache instead of copying them: for whole
@@ -121,12 +146,15 @@ func (e *engine) header(data []byte, more bool) (body int, ok bool, err error) {
 	return body, true, e.resolveColumns(fields, false)
 }
 
-// countAt counts size bytes read with ReadAt, by every worker in parallel:
-// a plain file's mapping (mapped), whose chunks are then slices of it, or,
-// when it could not be mapped, the file read into a buffer per worker.
-// Columns, whose values are copied, keep only the chunks being scanned
-// mapped in, so resident memory stays small whatever the file's size.
-func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped []byte) error {
+// countAt counts size bytes read with ReadAt, by every worker in parallel,
+// each chunk into a buffer small enough to stay in the core's cache; when
+// the file is also mapped (mapped), values point into the mapping. When
+// the mapping takes huge pages (readMapped), the chunks are slices of it
+// instead: with 2 MB pages the parse reads the page cache directly for less
+// than the kernel's copy costs (whole lines of the 1 GB file, medians of
+// alternating runs: CPU time 1.84 -> 1.63 s, 1.56 -> 1.38 s in a faster
+// hour), where with 4 KiB pages the copy was cheaper (2.21 against 2.28 s).
+func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped []byte, readMapped bool) error {
 	var first [3]byte
 	n, _ := r.ReadAt(first[:], 0)
 	var start int64
@@ -152,6 +180,9 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), quotes: !e.lines, fileBase: -1}
 	if mapped != nil {
 		in.fileBase = e.files.add(mapped)
+		if readMapped {
+			in.mapped = mapped
+		}
 	}
 	if e.opts.ChunkSize == 0 {
 		in.chunk = readChunkSize
@@ -187,6 +218,9 @@ type readAtInput struct {
 	// fileBase >= 0 says the file is also memory-mapped: values are then
 	// referenced at fileBase+offset in the engine's fileSpace.
 	fileBase int64
+	// mapped, when set, is the file's mapping, which chunks are sliced
+	// from instead of being read (see countAt).
+	mapped []byte
 
 	mu    sync.Mutex
 	cond  *sync.Cond
@@ -206,6 +240,10 @@ func (w *window) extend(end int64) error {
 	end = min(end, w.in.size)
 	have := w.base + int64(len(w.buf))
 	if end <= have {
+		return nil
+	}
+	if w.in.mapped != nil {
+		w.buf = w.in.mapped[w.base:end]
 		return nil
 	}
 	n := int(end - have)
@@ -301,7 +339,11 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 		return nil, err
 	}
 	data := w.buf[from-w.base : to-w.base]
-	c := &chunk{data: data, buf: w.buf, fileBase: -1, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
+	buf = w.buf
+	if in.mapped != nil {
+		buf = nil // not a buffer to reuse
+	}
+	c := &chunk{data: data, buf: buf, fileBase: -1, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
 	if in.fileBase >= 0 {
 		c.fileBase = in.fileBase + from
 	}

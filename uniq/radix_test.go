@@ -67,7 +67,7 @@ func countInRounds(t *testing.T, data []byte, opts Options, limit int, streamed 
 		if e.mapValues() {
 			mapped = data
 		}
-		err = e.countAt(context.Background(), bytes.NewReader(data), int64(len(data)), mapped)
+		err = e.countAt(context.Background(), bytes.NewReader(data), int64(len(data)), mapped, false)
 	}
 	if err != nil {
 		e.freeWorkers()
