@@ -2,7 +2,8 @@
 // exactly, on every core, in bounded memory.
 //
 // A plain file is cut into chunks that the workers (one per core) read in
-// parallel; a quote-parity chain (each chunk's quotes counted, the parity
+// parallel (or slice from its mapping, when that takes huge pages); a
+// quote-parity chain (each chunk's quotes counted, the parity
 // passed on) tells where records start inside a chunk, so quoted newlines
 // are never mistaken for record ends. Streams (stdin, gzip, zstd) are read
 // in large blocks cut after their last complete record. Each worker hashes
@@ -18,7 +19,7 @@
 // bytes (for two values of a mapped file, once the partitions are counted,
 // region by region of the file, which turns waits on memory one at a time
 // into a stream the CPU overlaps). When the stages fill (a share of the
-// memory budget, or twice the distinct values they hold) they are drained
+// memory budget, or four times the distinct values they hold) they are drained
 // into per-partition sets between rounds; when the sets outgrow the memory
 // budget they spill to hash-partitioned runs in a temp directory and the
 // partitions are counted one by one from there, still exactly. With --top
@@ -71,8 +72,8 @@ type Options struct {
 	Lenient bool
 	// Workers is the number of goroutines scanning; 0 means GOMAXPROCS.
 	Workers int
-	// ChunkSize is the bytes of input a worker takes at a time; 0 means 8 MiB
-	// for mapped files and streams, 512 KiB for files read in pieces.
+	// ChunkSize is the bytes of input a worker takes at a time; 0 means
+	// 512 KiB for plain files and 8 MiB for streams.
 	// Tests force tiny chunks to put record boundaries everywhere.
 	ChunkSize int
 	// Progress, if set, is called (never concurrently) with the bytes done
@@ -105,9 +106,9 @@ type ValueCount struct {
 
 const defaultChunkSize = 8 << 20
 
-// readChunkSize is the chunk size of a file that is read rather than
-// mapped: half the L2 cache of current cores, so that a chunk read once
-// from memory is counted and parsed from the cache.
+// readChunkSize is the chunk size of a plain file: half the L2 cache of
+// current cores, so that a chunk read once from memory is counted and
+// parsed from the cache.
 const readChunkSize = 512 << 10
 
 // engine holds one count's settings and shared state.

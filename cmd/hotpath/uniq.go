@@ -110,7 +110,7 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON: per column the distinct count and top values; rows, bytes, seconds")
 	workers := fs.Int("workers", 0, "scanning goroutines (default: one per core)")
 	chunk := byteSize(0)
-	fs.Var(&chunk, "chunk-size", "input `SIZE` a worker takes at a time (default 8M)")
+	fs.Var(&chunk, "chunk-size", "input `SIZE` a worker takes at a time (default 512K for files, 8M for streams)")
 	progress := fs.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always, never")
 	files, err := parseFlags(fs, args)
 	if err != nil {
