@@ -2,10 +2,10 @@ package hotpathtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,16 +14,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // VersitygwInstall is the command that installs the S3 server the tests use.
 const VersitygwInstall = "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
-
-// S3 test credentials given to the versitygw that StartS3 runs.
-const (
-	S3TestAccessKey = "hotpathtest"
-	S3TestSecretKey = "hotpathtest-secret-key"
-)
 
 // StartS3 returns an s3:// store URL for a fresh, empty bucket, with the
 // credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (set with t.Setenv,
@@ -43,9 +40,9 @@ func StartS3(t testing.TB) string {
 	if bin == "" {
 		t.Fatalf("versitygw not found in ~/go/bin or on PATH; install it with: %s", VersitygwInstall)
 	}
-	addr := startVersitygw(t, bin)
-	t.Setenv("AWS_ACCESS_KEY_ID", S3TestAccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", S3TestSecretKey)
+	addr, access, secret := startVersitygw(t, bin)
+	t.Setenv("AWS_ACCESS_KEY_ID", access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	return "s3://hotpath-" + s3RandomName(6) + "?endpoint=" + addr + "&secure=false&region=us-east-1&create=true"
 }
@@ -76,18 +73,28 @@ func versitygwPath() string {
 	return ""
 }
 
-// startVersitygw runs versitygw over a temporary directory, waits until it
-// answers HTTP and returns its host:port. The port is picked free just
-// before the start; if another process takes it first, it tries again.
-func startVersitygw(t testing.TB, bin string) string {
+// startVersitygw runs versitygw over a temporary directory with credentials
+// of its own, waits until it answers a request signed with them and returns
+// its host:port and the credentials. The port is picked free just before
+// the start; if another process takes it first, it tries again. The signed
+// probe is what tells this server from one that another test started on
+// the same port a moment earlier: test packages run in parallel, and a
+// server that failed to bind must not pass for ready because the other one
+// answers.
+func startVersitygw(t testing.TB, bin string) (addr, access, secret string) {
 	t.Helper()
 	root := t.TempDir()
+	access, secret = "hp"+s3RandomName(8), s3RandomName(20)
 	var lastLog string
 	for attempt := 0; attempt < 3; attempt++ {
-		addr := vgwFreeAddr(t)
+		addr = vgwFreeAddr(t)
 		log := &vgwOutput{}
-		cmd := exec.Command(bin, "--port", addr, "--quiet", "--keep-alive", "posix", root)
-		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+S3TestAccessKey, "ROOT_SECRET_KEY="+S3TestSecretKey)
+		// No --keep-alive: versitygw streams request bodies (fasthttp's
+		// StreamRequestBody), where a body left partly unread is parsed as
+		// the start of the next request on the connection; one request a
+		// connection keeps every test on its own bytes.
+		cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
+		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+access, "ROOT_SECRET_KEY="+secret)
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start versitygw: %v", err)
@@ -98,21 +105,26 @@ func startVersitygw(t testing.TB, bin string) string {
 			cmd.Process.Kill()
 			<-exited
 		}
-		if vgwWaitHTTP(addr, exited, 10*time.Second) {
+		if vgwWaitReady(addr, access, secret, exited, 10*time.Second) {
 			t.Cleanup(stop)
-			return addr
+			return addr, access, secret
 		}
 		stop()
 		lastLog = log.String()
 	}
 	t.Fatalf("versitygw did not start; its output:\n%s", lastLog)
-	return ""
+	return "", "", ""
 }
 
-// vgwWaitHTTP polls addr until it answers any HTTP response, the process exits
-// or the timeout passes.
-func vgwWaitHTTP(addr string, exited <-chan struct{}, timeout time.Duration) bool {
-	client := &http.Client{Timeout: time.Second}
+// vgwWaitReady polls addr until a ListBuckets signed with the server's
+// credentials succeeds; it gives up when the process exits, when something
+// else answers (an S3 error: another server holds the port) or when the
+// timeout passes.
+func vgwWaitReady(addr, access, secret string, exited <-chan struct{}, timeout time.Duration) bool {
+	client, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(access, secret, ""), Region: "us-east-1"})
+	if err != nil {
+		return false
+	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		select {
@@ -120,9 +132,14 @@ func vgwWaitHTTP(addr string, exited <-chan struct{}, timeout time.Duration) boo
 			return false
 		default:
 		}
-		if resp, err := client.Get("http://" + addr + "/"); err == nil {
-			resp.Body.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := client.ListBuckets(ctx)
+		cancel()
+		if err == nil {
 			return true
+		}
+		if minio.ToErrorResponse(err).Code != "" {
+			return false // an S3 answer refusing our credentials: not our server
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
