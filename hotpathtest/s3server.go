@@ -94,7 +94,7 @@ func startVersitygw(t testing.TB, bin string) (addr, access, secret string) {
 		// the start of the next request on the connection; one request a
 		// connection keeps every test on its own bytes.
 		cmd := exec.Command(bin, "--port", addr, "--quiet", "posix", root)
-		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+access, "ROOT_SECRET_KEY="+secret)
+		cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+access, "ROOT_SECRET_KEY="+secret, "VGW_KEEP_ALIVE=false")
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start versitygw: %v", err)

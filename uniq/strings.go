@@ -74,6 +74,7 @@ func CountDelimited(buf []byte, sep byte, trim bool) int64 {
 		stages[g] = newStage(pool)
 	}
 	runWorkers(workers, func(g int) {
+		defer storeFence() // the stages' lines, for the cores that insert them
 		stageDelimited(stages[g], buf, starts[g], starts[g+1], sep, trim)
 	})
 
