@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"github.com/hotpath/hotpath"
 	"github.com/klauspost/compress/gzip"
@@ -56,9 +58,8 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 		return e.countAt(ctx, f, st.Size(), nil, false)
 	}
 	e.mapped = append(e.mapped, data)
-	before := filePmdMapped()
 	_ = syscall.Madvise(data, madvPopulateRead)
-	huge := filePmdMapped()-before >= st.Size()/2
+	huge := filePmdMapped(data) >= st.Size()/2
 	return e.countAt(ctx, f, st.Size(), data, huge)
 }
 
@@ -66,26 +67,47 @@ func (e *engine) countFile(ctx context.Context, path string) error {
 // in one call instead of one page fault per 64 KiB.
 const madvPopulateRead = 22
 
-// filePmdMapped returns how many bytes of files this process maps with
-// huge pages (FilePmdMapped in /proc/self/smaps_rollup), or 0 when that is
-// not known. A file the page cache holds in 2 MB folios, as it does a file
-// that was read, is mapped so; one left by a writer, in small folios, is
-// not.
-func filePmdMapped() int64 {
-	b, err := os.ReadFile("/proc/self/smaps_rollup")
+// filePmdMapped returns how many bytes of the mapping that starts at
+// data's first byte are mapped with huge pages (its FilePmdMapped in
+// /proc/self/smaps), or 0 when that is not known. A file the page cache
+// holds in 2 MB folios, as it does a file that was read, is mapped so; one
+// left by a writer, in small folios, is not.
+func filePmdMapped(data []byte) int64 {
+	if len(data) == 0 {
+		return 0
+	}
+	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return 0
 	}
-	_, rest, ok := bytes.Cut(b, []byte("\nFilePmdMapped:"))
-	if !ok {
-		return 0
+	return pmdMappedIn(smaps, uintptr(unsafe.Pointer(unsafe.SliceData(data))))
+}
+
+// pmdMappedIn returns the FilePmdMapped bytes of the mapping starting at
+// addr in smaps, the text of /proc/PID/smaps, or 0.
+func pmdMappedIn(smaps []byte, addr uintptr) int64 {
+	// The mapping's entry: its "start-end ..." line, then its "Name: value"
+	// fields up to the next mapping's line.
+	start := []byte(fmt.Sprintf("%08x-", addr))
+	found := false
+	for line := range bytes.Lines(smaps) {
+		if !found {
+			found = bytes.HasPrefix(line, start)
+			continue
+		}
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok || bytes.ContainsAny(name, " -") {
+			return 0 // the next mapping: no FilePmdMapped field
+		}
+		if string(name) == "FilePmdMapped" {
+			kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(v), []byte("kB")))), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
 	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return kb << 10
+	return 0
 }
 
 // mapValues tells whether a plain file is memory-mapped so that the sets
