@@ -328,7 +328,10 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	err := w.extend(hi)
 	var oddLo, oddHi bool
 	if in.quotes {
-		odd := err == nil && bytes.Count(w.buf[lo-w.base:], []byte{'"'})&1 == 1
+		var odd bool
+		if err == nil {
+			odd, err = quoteParity(w.buf[lo-w.base:])
+		}
 		in.mu.Lock() // publish even after an error, so that no later chunk waits for ever
 		for in.known <= i {
 			in.cond.Wait()
@@ -370,6 +373,15 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 		c.fileBase = in.fileBase + from
 	}
 	return c, nil
+}
+
+// quoteParity reports whether b holds an odd number of quotes. A fault
+// reading a mapped file is returned as errFileChanged rather than unwinding
+// next, which must publish its chunk's parity whatever happens: the next
+// chunk's worker waits for it.
+func quoteParity(b []byte) (odd bool, err error) {
+	defer catchFault(&err)()
+	return bytes.Count(b, []byte{'"'})&1 == 1, nil
 }
 
 // lineOf returns the 1-based line of offset off, reading the file up to

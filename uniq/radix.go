@@ -395,14 +395,18 @@ func stageLimit(memoryLimit int64, workers int) int {
 }
 
 // forPartitions runs fn(g, p) for every partition p, on workers
-// goroutines (g is the goroutine's index), each partition once.
-func forPartitions(workers int, fn func(g, p int)) {
+// goroutines (g is the goroutine's index), each partition once. Values may
+// be read from mapped inputs: a memory fault there stops the goroutine and
+// is returned as errFileChanged.
+func forPartitions(workers int, fn func(g, p int)) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	errs := make([]error, workers)
 	for g := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer catchFault(&errs[g])()
 			for {
 				p := int(next.Add(1) - 1)
 				if p >= partitionCount {
@@ -413,6 +417,7 @@ func forPartitions(workers int, fn func(g, p int)) {
 		}()
 	}
 	wg.Wait()
+	return firstError(errs)
 }
 
 // drain inserts every worker's staged entries into the engine's sets
@@ -439,7 +444,7 @@ func (e *engine) drain() error {
 			}
 		}
 	}
-	forPartitions(e.workers, func(_, p int) {
+	err := forPartitions(e.workers, func(_, p int) {
 		for t, s := range e.global {
 			part := &s.parts[p]
 			if reserve != nil && reserve[t] > 0 {
@@ -455,6 +460,9 @@ func (e *engine) drain() error {
 			}
 		}
 	})
+	if err != nil {
+		return err
+	}
 	for _, w := range e.workerSet {
 		for _, st := range w.stages {
 			st.reset()
@@ -513,9 +521,19 @@ func (e *engine) countStaged(t int) (int64, error) {
 		counts[p] = int64(part.n)
 		part.reset()
 	}
-	forPartitions(e.workers, countPartition)
+	defer func() {
+		for g := range scratch {
+			scratch[g].free()
+		}
+	}()
+	if err := forPartitions(e.workers, countPartition); err != nil {
+		return 0, err
+	}
 	if sinks != nil {
-		differ := e.verifyPairs(sinks)
+		differ, err := e.verifyPairs(sinks)
+		if err != nil {
+			return 0, err
+		}
 		for g := range scratch {
 			sinks[g].buckets.reset()
 			scratch[g].pairs = nil
@@ -525,19 +543,16 @@ func (e *engine) countStaged(t int) (int64, error) {
 			collided = collided || differ[p].Load()
 		}
 		if collided && e.rerunnable {
-			for g := range scratch {
-				scratch[g].free()
-			}
 			return 0, errHashCollision
 		}
-		forPartitions(e.workers, func(g, p int) {
+		err = forPartitions(e.workers, func(g, p int) {
 			if differ[p].Load() {
 				countPartition(g, p)
 			}
 		})
-	}
-	for g := range scratch {
-		scratch[g].free()
+		if err != nil {
+			return 0, err
+		}
 	}
 	var total int64
 	for _, n := range counts {
@@ -581,10 +596,10 @@ func (ps *pairSink) add(ref uint64, off int64) {
 // bucket (each a region of the mapped files small enough for the TLB to
 // cover), prefetching a few pairs ahead, and returns the partitions where
 // two of them differ.
-func (e *engine) verifyPairs(sinks []*pairSink) *[partitionCount]atomic.Bool {
+func (e *engine) verifyPairs(sinks []*pairSink) (*[partitionCount]atomic.Bool, error) {
 	var differ [partitionCount]atomic.Bool
 	other := func(en stagedEntry) uint64 { return en.hash&^refOffsetMask | en.ref&refOffsetMask }
-	forPartitions(e.workers, func(_, b int) {
+	err := forPartitions(e.workers, func(_, b int) {
 		for _, ps := range sinks {
 			ps.buckets.each(b, func(block []stagedEntry) {
 				for i, en := range block {
@@ -599,7 +614,7 @@ func (e *engine) verifyPairs(sinks []*pairSink) *[partitionCount]atomic.Bool {
 			})
 		}
 	})
-	return &differ
+	return &differ, err
 }
 
 // resultStaged is result for radix-partitioned counting.

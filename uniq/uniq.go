@@ -295,11 +295,13 @@ func (e *engine) scan(ctx context.Context, in input) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				var err error
-				if full[i], err = e.work(ctx, w, in); err != nil {
-					errs[i] = err
-					cancel()
-				}
+				defer func() {
+					if errs[i] != nil {
+						cancel()
+					}
+				}()
+				defer catchFault(&errs[i])()
+				full[i], errs[i] = e.work(ctx, w, in)
 			}()
 		}
 		wg.Wait()
@@ -427,7 +429,7 @@ func mergeSets(sets []*set, top, workers int) (int64, []ValueCount) {
 	for g := range tops {
 		tops[g] = newTopK(top)
 	}
-	forPartitions(workers, func(g, p int) {
+	err := forPartitions(workers, func(g, p int) {
 		if top == 0 {
 			total.Add(unionSize(sets, p))
 			return
@@ -440,6 +442,9 @@ func mergeSets(sets []*set, top, workers int) (int64, []ValueCount) {
 		base.each(func(_ uint64, v []byte, n uint64) { tops[g].offer(v, n) })
 		base.free()
 	})
+	if err != nil {
+		panic(err) // these sets hold no values of mapped files: a fault is a bug
+	}
 	return total.Load(), mergeTops(tops, top)
 }
 
@@ -498,7 +503,8 @@ func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, er
 // again, so that deferred comparisons may give up the staged entries
 // early and report a collision with errHashCollision instead (see
 // countStaged); compareNow turns the deferral off.
-func countInputs(ctx context.Context, inputs []Input, opts Options, rerunnable, compareNow bool) (*Result, error) {
+func countInputs(ctx context.Context, inputs []Input, opts Options, rerunnable, compareNow bool) (res *Result, err error) {
+	defer catchFault(&err)()
 	e, err := newEngine(opts)
 	if err != nil {
 		return nil, err
