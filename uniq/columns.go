@@ -46,6 +46,7 @@ func (w *worker) scanColumns(c *chunk) error {
 			}
 			k := word<<6 | mbits.TrailingZeros64(bits)
 			bits &= bits - 1
+			var value []byte
 			switch data[k] {
 			case '\n':
 				end = k
@@ -69,19 +70,9 @@ func (w *worker) scanColumns(c *chunk) error {
 				}
 				v, next := data[k+1:j], j+1
 				if next < len(data) && data[next] == delim {
-					if f <= last {
-						if t := target[f]; t >= 0 {
-							vals[t] = v
-						}
-					}
-					f++
-					field = next + 1
-					if f > last {
-						word, bits = nextEnd(masks, field)
-					} else {
-						word, bits = maskFrom(masks, field)
-					}
-					continue
+					value, k = v, next // the field ends at that delimiter
+					word, bits = maskFrom(masks, k+1)
+					break
 				}
 				if next < len(data) && data[next] == '\r' && next+1 < len(data) {
 					next++
@@ -94,16 +85,18 @@ func (w *worker) scanColumns(c *chunk) error {
 				word, bits = maskFrom(masks, next+1)
 				break walk
 			default: // the delimiter
-				if f <= last {
-					if t := target[f]; t >= 0 {
-						vals[t] = data[field:k]
-					}
+				value = data[field:k]
+			}
+			// Field f ended at the delimiter at k; its value is value.
+			if f <= last {
+				if t := target[f]; t >= 0 {
+					vals[t] = value
 				}
-				f++
-				field = k + 1
-				if f > last { // the rest of the record is not counted
-					word, bits = nextEnd(masks, field)
-				}
+			}
+			f++
+			field = k + 1
+			if f > last { // the rest of the record is not counted
+				word, bits = nextEnd(masks, field)
 			}
 		}
 		if quote < 0 && firstQuote >= 0 && f < last {
@@ -117,24 +110,23 @@ func (w *worker) scanColumns(c *chunk) error {
 			pos = next
 			word, bits = maskFrom(masks, pos)
 			continue
-		} else {
-			pos = end + 1
-			if end == start || end == start+1 && data[start] == '\r' { // an empty record
-				continue
+		}
+		pos = end + 1
+		if end == start || end == start+1 && data[start] == '\r' { // an empty record
+			continue
+		}
+		if f < last { // short: the general parser reports it
+			if err := w.plainRecord(c, start, trimCR(data[start:end])); err != nil {
+				return err
 			}
-			if f < last { // short: the general parser reports it
-				if err := w.plainRecord(c, start, trimCR(data[start:end])); err != nil {
-					return err
-				}
-				continue
-			}
-			if f == last {
-				if t := target[f]; t >= 0 {
-					if lastQuoted {
-						vals[t] = lastVal
-					} else {
-						vals[t] = trimCR(data[field:end])
-					}
+			continue
+		}
+		if f == last {
+			if t := target[f]; t >= 0 {
+				if lastQuoted {
+					vals[t] = lastVal
+				} else {
+					vals[t] = trimCR(data[field:end])
 				}
 			}
 		}

@@ -99,11 +99,8 @@ func pmdMappedIn(smaps []byte, addr uintptr) int64 {
 		if !ok || bytes.ContainsAny(name, " -") {
 			return 0 // the next mapping: no FilePmdMapped field
 		}
-		if string(name) == "FilePmdMapped" {
-			kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(v), []byte("kB")))), 10, 64)
-			if err != nil {
-				return 0
-			}
+		if string(name) == "FilePmdMapped" { // "FilePmdMapped:    991232 kB"
+			kb, _ := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
 			return kb << 10
 		}
 	}

@@ -295,13 +295,9 @@ func (e *engine) scan(ctx context.Context, in input) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() {
-					if errs[i] != nil {
-						cancel()
-					}
-				}()
-				defer catchFault(&errs[i])()
-				full[i], errs[i] = e.work(ctx, w, in)
+				if full[i], errs[i] = e.guardedWork(ctx, w, in); errs[i] != nil {
+					cancel()
+				}
 			}()
 		}
 		wg.Wait()
@@ -366,6 +362,13 @@ func (e *engine) result(ctx context.Context) (*Result, error) {
 		res.Columns = append(res.Columns, ColumnResult{Name: name, Distinct: n, Top: top})
 	}
 	return res, nil
+}
+
+// guardedWork is work with a fault reading a mapped input turned into an
+// error (see catchFault).
+func (e *engine) guardedWork(ctx context.Context, w *worker, in input) (full bool, err error) {
+	defer catchFault(&err)()
+	return e.work(ctx, w, in)
 }
 
 // work is one worker's loop; it returns early, with full true, when the
