@@ -106,7 +106,8 @@ type transformer struct {
 	served    *prometheus.CounterVec
 }
 
-// newTransformer returns the transform service over svc's stores and engine.
+// newTransformer returns the transform routes over svc, which makes and
+// stores the results.
 func newTransformer(cfg TransformConfig, svc *pipeline.Service, cache hotpath.Cache, reg prometheus.Registerer, logger *slog.Logger) (*transformer, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -184,9 +185,7 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 		opts.Format = NegotiateFormat(r.Header.Get("Accept"))
 		h.Set("Vary", "Accept")
 	}
-	canonical := hotpath.CanonicalTransform(opts)
-	hash := hotpath.TransformHash(canonical)
-	etag := `"t-` + hash + `"`
+	etag := `"t-` + hotpath.TransformHash(hotpath.CanonicalTransform(opts)) + `"`
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", transformCacheControl)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -194,7 +193,7 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	res, err := t.result(ctx, img, opts, canonical, hash)
+	res, err := t.result(ctx, img, opts)
 	if err != nil {
 		h.Del("ETag")
 		h.Del("Cache-Control")
@@ -211,28 +210,25 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(res.data))
 }
 
-// result finds the stored result of opts for img, or makes it. Concurrent
-// identical requests in this process share one processing (singleflight);
-// across processes the cache's lock has one process make it while the others
-// wait for it to appear.
-func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, canonical, hash string) (transformResult, error) {
-	name := "t:" + canonical
-	key := hotpath.VariantKey(img.TenantID, img.ID, "t-"+hash)
+// result finds the stored result of opts for img, or has the pipeline make
+// it. Concurrent identical requests in this process share one processing
+// (singleflight); across processes the cache's lock has one process make it
+// while the others wait for it to appear.
+func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions) (transformResult, error) {
+	key := pipeline.TransformKey(img, opts)
 	cacheKey := "t:" + key
 	if res, ok := t.fromCache(ctx, cacheKey); ok {
 		return res, nil
 	}
-	// Stored results are not loaded with the image (they grow without bound
-	// per image): look this one up by name.
-	if v, err := t.service.Meta.GetVariant(ctx, img.ID, name); err == nil {
-		return t.fromStore(ctx, *v, cacheKey)
+	if v, err := t.service.StoredTransform(ctx, img, opts); err == nil {
+		return t.fromStore(ctx, v, cacheKey)
 	} else if !hotpath.IsNotFound(err) {
 		return transformResult{}, err
 	}
 	ch := t.flight.DoChan(key, func() (any, error) {
 		// Detached from the first caller: the others still want the result
 		// when it goes away.
-		return t.makeOnce(context.WithoutCancel(ctx), img, opts, name, key, cacheKey)
+		return t.makeOnce(context.WithoutCancel(ctx), img, opts, key, cacheKey)
 	})
 	select {
 	case <-ctx.Done():
@@ -243,7 +239,7 @@ func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpa
 		}
 		res := r.Val.(transformResult)
 		if res.stored != nil {
-			return t.fromStore(ctx, *res.stored, cacheKey)
+			return t.fromStore(ctx, res.stored, cacheKey)
 		}
 		if r.Shared && res.source == "processed" {
 			res.source = "shared"
@@ -281,12 +277,9 @@ func (t *transformer) toCache(ctx context.Context, cacheKey string, f hotpath.Fo
 }
 
 // fromStore opens a stored result; small ones are read and cached.
-func (t *transformer) fromStore(ctx context.Context, v hotpath.Variant, cacheKey string) (transformResult, error) {
-	b, err := t.service.Blobs.Open(ctx, v.BlobKey)
+func (t *transformer) fromStore(ctx context.Context, v *hotpath.Variant, cacheKey string) (transformResult, error) {
+	b, err := t.service.OpenVariant(ctx, v)
 	if err != nil {
-		if hotpath.IsNotFound(err) {
-			err = hotpath.WrapError(hotpath.EINTERNAL, err, "blob %s missing", v.BlobKey)
-		}
 		return transformResult{}, err
 	}
 	if t.cache == nil || v.Bytes > int64(t.cfg.CacheMaxBytes) {
@@ -307,9 +300,9 @@ const lockPoll = 25 * time.Millisecond
 
 // makeOnce makes the result unless another process is making it, in which
 // case it waits for that one's result (or for its lock to expire).
-func (t *transformer) makeOnce(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, name, key, cacheKey string) (transformResult, error) {
+func (t *transformer) makeOnce(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, key, cacheKey string) (transformResult, error) {
 	if t.cache == nil {
-		return t.make(ctx, img, opts, name, key, cacheKey)
+		return t.make(ctx, img, opts, cacheKey)
 	}
 	deadline := time.Now().Add(t.cfg.LockTTL + time.Second)
 	for {
@@ -317,85 +310,38 @@ func (t *transformer) makeOnce(ctx context.Context, img *hotpath.Image, opts hot
 		if err != nil {
 			// The cache is an optimisation: without its lock, make it here.
 			t.logger.WarnContext(ctx, "transform lock", "key", key, "err", err)
-			return t.make(ctx, img, opts, name, key, cacheKey)
+			return t.make(ctx, img, opts, cacheKey)
 		}
 		if ok {
 			defer unlock()
 			// Another process may have finished between our lookups.
-			if v, err := t.service.Meta.GetVariant(ctx, img.ID, name); err == nil {
+			if v, err := t.service.StoredTransform(ctx, img, opts); err == nil {
 				return transformResult{stored: v}, nil
 			}
-			return t.make(ctx, img, opts, name, key, cacheKey)
+			return t.make(ctx, img, opts, cacheKey)
 		}
 		if res, ok := t.fromCache(ctx, cacheKey); ok {
 			return res, nil
 		}
-		if v, err := t.service.Meta.GetVariant(ctx, img.ID, name); err == nil {
+		if v, err := t.service.StoredTransform(ctx, img, opts); err == nil {
 			return transformResult{stored: v}, nil
 		}
 		if time.Now().After(deadline) {
-			return t.make(ctx, img, opts, name, key, cacheKey)
+			return t.make(ctx, img, opts, cacheKey)
 		}
 		time.Sleep(lockPoll)
 	}
 }
 
-// make reads the original, runs the engine on a pool worker, stores the
-// result and records it. The blob is written before the record, so a record
-// never points at nothing.
-func (t *transformer) make(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, name, key, cacheKey string) (transformResult, error) {
-	svc := t.service
-	var rend hotpath.Rendition
-	err := svc.Pool.Do(ctx, func() error {
-		data, err := t.readOriginal(ctx, img)
-		if err != nil {
-			return err
-		}
-		rend, err = svc.Engine.Transform(ctx, data, opts)
-		return err
-	})
+// make has the pipeline make and store the result, and caches it.
+func (t *transformer) make(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions, cacheKey string) (transformResult, error) {
+	v, data, err := t.service.Transform(ctx, img, opts)
 	if err != nil {
 		return transformResult{}, err
 	}
 	t.processed.Add(1)
-	if err := svc.Blobs.Put(ctx, key, bytes.NewReader(rend.Data), int64(len(rend.Data)), rend.Format.ContentType()); err != nil {
-		return transformResult{}, err
-	}
-	v := &hotpath.Variant{
-		ImageID: img.ID, Name: name, Format: rend.Format, Width: rend.Width, Height: rend.Height,
-		Bytes: int64(len(rend.Data)), BlobKey: key, CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
-	}
-	if err := svc.Meta.PutVariant(ctx, v); err != nil {
-		// The image was deleted meanwhile, or the store failed: leave no blob behind.
-		if derr := svc.Blobs.Delete(ctx, key); derr != nil {
-			t.logger.ErrorContext(ctx, "remove unrecorded transform", "key", key, "err", derr)
-		}
-		return transformResult{}, err
-	}
-	t.toCache(ctx, cacheKey, rend.Format, rend.Data)
-	return transformResult{format: rend.Format, data: rend.Data, source: "processed"}, nil
-}
-
-// readOriginal reads an image's original into memory, bounded by its
-// recorded size so that a changed blob cannot make it read without end.
-func (t *transformer) readOriginal(ctx context.Context, img *hotpath.Image) ([]byte, error) {
-	b, err := t.service.Blobs.Open(ctx, hotpath.OriginalKey(img.TenantID, img.ID))
-	if err != nil {
-		if hotpath.IsNotFound(err) {
-			err = hotpath.WrapError(hotpath.EINTERNAL, err, "original of %s missing", img.ID)
-		}
-		return nil, err
-	}
-	defer b.Close()
-	limit := max(img.Bytes, b.Info().Size)
-	data, err := io.ReadAll(io.LimitReader(b, limit+1))
-	if err != nil {
-		return nil, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "read original")
-	}
-	if int64(len(data)) > limit {
-		return nil, hotpath.Errorf(hotpath.EINTERNAL, "original of %s is larger than recorded", img.ID)
-	}
-	return data, nil
+	t.toCache(ctx, cacheKey, v.Format, data)
+	return transformResult{format: v.Format, data: data, source: "processed"}, nil
 }
 
 // NegotiateFormat picks the output of f:auto from an Accept header: AVIF when

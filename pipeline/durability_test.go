@@ -132,3 +132,55 @@ func TestSubmitEnqueueFailureInBatch(t *testing.T) {
 		t.Errorf("batch jobs = %d, want only the returned failed job", len(jobs))
 	}
 }
+
+// TestTransformDurability fails the blob or the row of a transform result:
+// the transform is refused, no row points at a missing blob and no result
+// blob is left without its row; once the fault clears the result is made,
+// stored and found.
+func TestTransformDurability(t *testing.T) {
+	isResult := func(s string) bool { return strings.Contains(s, "/v/t-") || strings.HasPrefix(s, "t:") }
+	for _, op := range []string{"Put", "PutVariant"} {
+		t.Run(op, func(t *testing.T) {
+			h := newHarness(t)
+			ctx := context.Background()
+			img, err := h.svc.Ingest(ctx, tenant, "photo.jpg", h.file(t, 320, 240))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := len(h.blobKeys(t))
+			opts := hotpath.TransformOptions{Width: 100, Format: hotpath.FormatPNG}
+			h.set(op, isResult)
+			if _, _, err := h.svc.Transform(ctx, img, opts); hotpath.ErrorCode(err) != hotpath.EUNAVAILABLE {
+				t.Fatalf("Transform with %s failing: err = %v, want %s", op, err, hotpath.EUNAVAILABLE)
+			}
+			if keys := h.blobKeys(t); len(keys) != before {
+				t.Errorf("a refused transform left blobs: %v", keys)
+			}
+			if _, err := h.svc.StoredTransform(ctx, img, opts); !hotpath.IsNotFound(err) {
+				t.Errorf("StoredTransform after a refused transform: err = %v, want not found", err)
+			}
+
+			h.set(op, nil)
+			v, data, err := h.svc.Transform(ctx, img, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Width != 100 || v.Format != hotpath.FormatPNG || v.Bytes != int64(len(data)) {
+				t.Errorf("result = %dpx %s %d bytes (data %d), want 100px png", v.Width, v.Format, v.Bytes, len(data))
+			}
+			stored, err := h.svc.StoredTransform(ctx, img, opts)
+			if err != nil || stored.BlobKey != v.BlobKey {
+				t.Fatalf("StoredTransform = %+v, %v, want the result just made", stored, err)
+			}
+			b, err := h.svc.OpenVariant(ctx, stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if got := b.Info().Size; got != int64(len(data)) {
+				t.Errorf("stored blob is %d bytes, want %d", got, len(data))
+			}
+			h.checkConsistent(t)
+		})
+	}
+}
