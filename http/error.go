@@ -13,6 +13,11 @@ import (
 // RetryAfterSeconds is what a 429 asks the client to wait before retrying.
 const RetryAfterSeconds = "1"
 
+// RetryAfterUnavailableSeconds is what a 503 asks the client to wait: a
+// backend is down or the server is stopping, and asking again soon (on this
+// server or another behind the same balancer) is the client's remedy.
+const RetryAfterUnavailableSeconds = "2"
+
 // statusOf maps hotpath's error codes to HTTP statuses. This is the only
 // place that knows both.
 var statusOf = map[string]int{
@@ -71,8 +76,11 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	d := errorDetail(err)
 	st := statusOf[d.Code]
 	s.logError(r, err, st)
-	if st == http.StatusTooManyRequests {
+	switch st {
+	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", RetryAfterSeconds)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", RetryAfterUnavailableSeconds)
 	}
 	if st == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hotpath"`)

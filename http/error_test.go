@@ -2,7 +2,9 @@ package http
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/hotpath/hotpath"
@@ -39,5 +41,26 @@ func TestErrorStatusAndDetail(t *testing.T) {
 				t.Errorf("detail = %+v, want code %q message %q", d, tt.wantCode, tt.wantMessage)
 			}
 		})
+	}
+}
+
+// TestUnavailableRetryAfter: a backend that is down is a 503 that tells the
+// client when to ask again, as back-pressure's 429 does.
+func TestUnavailableRetryAfter(t *testing.T) {
+	s := &Server{Logger: slog.New(slog.DiscardHandler)}
+	for _, tt := range []struct {
+		err    error
+		status int
+		retry  string
+	}{
+		{hotpath.WrapError(hotpath.EUNAVAILABLE, errors.New("dial tcp: connection refused"), "metadata store unavailable"), http.StatusServiceUnavailable, RetryAfterUnavailableSeconds},
+		{hotpath.Errorf(hotpath.EBUSY, "later"), http.StatusTooManyRequests, RetryAfterSeconds},
+		{hotpath.Errorf(hotpath.EINVALID, "bad"), http.StatusBadRequest, ""},
+	} {
+		w := httptest.NewRecorder()
+		s.Error(w, httptest.NewRequest("GET", "/v1/images", nil), tt.err)
+		if w.Code != tt.status || w.Header().Get("Retry-After") != tt.retry {
+			t.Errorf("%v: status %d, Retry-After %q; want %d, %q", tt.err, w.Code, w.Header().Get("Retry-After"), tt.status, tt.retry)
+		}
 	}
 }

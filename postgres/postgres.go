@@ -14,6 +14,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -125,8 +128,8 @@ func (s *Store) migrate(ctx context.Context) error {
 // dbError maps a pgx error to a domain error: no row to ENOTFOUND (with
 // notFound as the message), a unique violation to ECONFLICT, a foreign-key
 // violation to ENOTFOUND (missingRef as the message), a check or not-null
-// violation to EINVALID, a lost connection to EUNAVAILABLE. Other errors
-// are wrapped with op.
+// violation to EINVALID, and a server that cannot be reached or cannot serve
+// now to EUNAVAILABLE (unavailable). Other errors are wrapped with op.
 func dbError(err error, op, notFound, missingRef string) error {
 	if err == nil {
 		return nil
@@ -147,14 +150,45 @@ func dbError(err error, op, notFound, missingRef string) error {
 			return hotpath.WrapError(hotpath.ENOTFOUND, err, "%s", missingRef)
 		case "23514", "23502", "22001": // check, not null, string too long
 			return hotpath.WrapError(hotpath.EINVALID, err, "%s: invalid value", op)
-		case "57P01", "57P02", "57P03", "53300": // shutting down, too many connections
-			return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "metadata store unavailable")
 		}
 	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	if unavailable(err) {
 		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "metadata store unavailable")
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// unavailable reports whether err says the database cannot serve now rather
+// than that the request is wrong: it cannot be reached (a refused, reset or
+// timed-out connection, pgx's ConnectError), or it answers with a SQLSTATE
+// of a server that is starting, stopping, overloaded, read-only or in
+// recovery. Such errors end when the server is back, so callers retry them.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch class := pgErr.Code[:min(2, len(pgErr.Code))]; {
+		case class == "08", // connection exception
+			class == "53",         // insufficient resources: disk full, out of memory, too many connections
+			class == "57",         // operator intervention: admin or crash shutdown, cannot connect now, query canceled
+			class == "58",         // system error: I/O error
+			class == "40",         // transaction rollback: serialization failure, deadlock
+			pgErr.Code == "55000", // object not in prerequisite state (e.g. while the server recovers)
+			pgErr.Code == "55006", // object in use
+			pgErr.Code == "25006": // read-only transaction: a standby after a failover
+			return true
+		}
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		return true
+	}
+	return false
 }
 
 // nullString stores "" as NULL, for optional references.

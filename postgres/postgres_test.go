@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -101,4 +103,53 @@ func BenchmarkCreateImage(b *testing.B) {
 	}
 	defer s.Close()
 	hotpathtest.BenchmarkCreateImage(b, s)
+}
+
+// TestOutageIsUnavailable runs a store through a proxy that the test takes
+// down: while PostgreSQL refuses connections or stops answering, every call
+// is EUNAVAILABLE (never an internal error), and once it is back the same
+// store works again without being reopened.
+func TestOutageIsUnavailable(t *testing.T) {
+	dsn := hotpathtest.PostgresDSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := hotpathtest.NewFaultProxy(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	u.Host = proxy.Addr
+	s := open(t, u.String())
+	defer s.Close()
+	tenant := hotpathtest.CreateTenant(t, s, "t").ID
+
+	check := func(t *testing.T, timeout time.Duration) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		_, err := s.GetTenant(ctx, tenant)
+		if code := hotpath.ErrorCode(err); code != hotpath.EUNAVAILABLE {
+			t.Errorf("GetTenant during the outage: %v (code %q), want %q", err, code, hotpath.EUNAVAILABLE)
+		}
+		err = s.CreateJob(ctx, &hotpath.Job{TenantID: tenant, Kind: hotpath.JobVariants})
+		if code := hotpath.ErrorCode(err); code != hotpath.EUNAVAILABLE {
+			t.Errorf("CreateJob during the outage: %v (code %q), want %q", err, code, hotpath.EUNAVAILABLE)
+		}
+	}
+	proxy.Refuse()
+	check(t, 5*time.Second)
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetTenant(context.Background(), tenant); err != nil {
+		t.Fatalf("GetTenant after the outage: %v", err)
+	}
+	proxy.Blackhole()
+	check(t, 300*time.Millisecond)
+	proxy.Restore()
+	if _, err := s.GetTenant(context.Background(), tenant); err != nil {
+		t.Fatalf("GetTenant after the blackhole: %v", err)
+	}
 }
