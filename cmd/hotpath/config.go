@@ -25,9 +25,9 @@ type Config struct {
 	Addr string `json:"addr"`
 	// DataDir holds the embedded backends' files when Store and DB are not set.
 	DataDir string `json:"data_dir"`
-	// Store is the blob store URL: file://DIR.
+	// Store is the blob store URL: file://DIR or s3://BUCKET/PREFIX?endpoint=….
 	Store string `json:"store"`
-	// DB is the metadata store URL: sqlite://FILE.
+	// DB is the metadata store URL: sqlite://FILE or postgres://….
 	DB string `json:"db"`
 	// Cache is the cache URL: mem:// (the default, this process only) or
 	// redis://HOST:6379/0 shared by every serve and worker process.
@@ -151,13 +151,13 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.String("config", "", "JSON configuration file (env HOTPATH_CONFIG)")
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address; port 0 picks a free port")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory of the embedded backends: blob store, database, queue")
-	fs.StringVar(&c.Store, "store", c.Store, "blob store URL: file://DIR (default DATA/blobs)")
-	fs.StringVar(&c.DB, "db", c.DB, "metadata store URL: sqlite://FILE (default DATA/hotpath.db)")
-	fs.StringVar(&c.Cache, "cache", c.Cache, "cache URL: mem://[?size=64MiB] or redis://HOST:6379/0[?prefix=P] shared by every process")
+	fs.StringVar(&c.Store, "store", c.Store, "blob store URL: file://DIR (default DATA/blobs) or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&region=R[&secure=false&create=true]")
+	fs.StringVar(&c.DB, "db", c.DB, "metadata store URL: sqlite://FILE (default DATA/hotpath.db) or postgres://USER[:PASSWORD]@HOST:5432/DB[?sslmode=disable]")
+	fs.StringVar(&c.Cache, "cache", c.Cache, "cache URL: mem://[?size=64MiB] (this process) or redis://HOST:6379/0[?prefix=P] / rediss://… shared by every process")
 	fs.DurationVar(&c.HTTP.Cache.KeyTTL, "cache-key-ttl", c.HTTP.Cache.KeyTTL, "how long an API-key lookup is cached: a revoke without a shared cache takes effect within it")
 	fs.DurationVar(&c.HTTP.Cache.ImageTTL, "cache-image-ttl", c.HTTP.Cache.ImageTTL, "how long image metadata and small variants are cached (changes invalidate them at once)")
 	fs.IntVar(&c.HTTP.Cache.VariantMaxBytes, "cache-variant-max-bytes", c.HTTP.Cache.VariantMaxBytes, "largest preset variant cached in memory or Redis (-1: none)")
-	fs.StringVar(&c.Queue, "queue", c.Queue, "job queue: embedded or nats://HOST:4222[?stream=S&ack_wait=30s&max_deliver=5]")
+	fs.StringVar(&c.Queue, "queue", c.Queue, "job queue: embedded[?listen=HOST:PORT] (in-process NATS under DATA) or nats://HOST:4222[?stream=S&ack_wait=30s&max_deliver=5] / tls://… shared with workers")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long shutdown waits for in-flight requests")
 	fs.IntVar(&c.Pipeline.Workers, "workers", c.Pipeline.Workers, "images processed at once (0: one per CPU)")
@@ -196,8 +196,10 @@ func lookupEnv(env *Env, name string) (string, bool, error) {
 
 // loadConfig builds the Config from the defaults, the file, the environment
 // and the flags in args, and returns it with the positional arguments. fs
-// holds the command's own flags; the configuration flags are added to it.
-func loadConfig(env *Env, fs *flag.FlagSet, args []string) (Config, []string, error) {
+// holds the command's own flags; the configuration flags are added to it:
+// all of them, or only those named in only (a command that reads a few
+// settings lists no flags in its --help that it would ignore).
+func loadConfig(env *Env, fs *flag.FlagSet, args []string, only ...string) (Config, []string, error) {
 	cfg := DefaultConfig()
 	path, _, err := lookupEnv(env, "HOTPATH_CONFIG")
 	if err != nil {
@@ -211,7 +213,16 @@ func loadConfig(env *Env, fs *flag.FlagSet, args []string) (Config, []string, er
 			return cfg, nil, err
 		}
 	}
-	configFlags(fs, &cfg)
+	if len(only) == 0 {
+		configFlags(fs, &cfg)
+	} else {
+		all := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		configFlags(all, &cfg)
+		for _, name := range only {
+			f := all.Lookup(name)
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		if envErr != nil || f.Name == "config" {
@@ -261,15 +272,28 @@ func configFlagValue(args []string) string {
 }
 
 // readConfigFile reads a JSON configuration file over cfg; unknown fields are errors.
+// A list in the file replaces the default list whole: encoding/json decodes
+// an array into the slice's existing elements, so a file preset would keep
+// every field it leaves out from the default preset at its position; the
+// lists are therefore decoded into fresh slices, and the defaults kept only
+// when the file names no list.
 func readConfigFile(path string, cfg *Config) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
+	presets, keys := cfg.Pipeline.Presets, cfg.HTTP.Transforms.SigningKeys
+	cfg.Pipeline.Presets, cfg.HTTP.Transforms.SigningKeys = nil, nil
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {
 		return Usagef("config file %s: %v", path, err)
+	}
+	if cfg.Pipeline.Presets == nil {
+		cfg.Pipeline.Presets = presets
+	}
+	if cfg.HTTP.Transforms.SigningKeys == nil {
+		cfg.HTTP.Transforms.SigningKeys = keys
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,35 @@ func TestBackendURLs(t *testing.T) {
 	}
 	if got := redactURL("postgres://app:s3cret@db:5432/hp"); strings.Contains(got, "s3cret") {
 		t.Errorf("redactURL kept the password: %s", got)
+	}
+}
+
+// TestREADMEConfigExample loads the README's example file: each preset is
+// exactly what the file says, with nothing taken from the default preset at
+// the same position (hero has no height: a 1600×1200 source fits to 1920 wide
+// by its own aspect, not into the default large preset's 1600×1600 box).
+func TestREADMEConfigExample(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hotpath.json")
+	if err := os.WriteFile(file, []byte(readmeBlockIn(t, "Configuration", "json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadTestConfig(t, nil, "--config", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []hotpath.Preset{
+		{Name: "thumb", Options: hotpath.TransformOptions{Width: 200, Height: 200, Fit: hotpath.FitFill, Gravity: hotpath.GravitySmart, Format: hotpath.FormatWebP, Quality: 75}},
+		{Name: "hero", Options: hotpath.TransformOptions{Width: 1920, Fit: hotpath.FitInside, Format: hotpath.FormatAVIF, Quality: 60}},
+	}
+	if got := cfg.Pipeline.Presets; !reflect.DeepEqual(got, want) {
+		t.Errorf("presets\n got %+v\nwant %+v", got, want)
+	}
+	if cfg.Addr != "0.0.0.0:8080" || cfg.DataDir != "/var/lib/hotpath" || cfg.Pipeline.Workers != 4 {
+		t.Errorf("addr %q, data %q, workers %d: not the file's", cfg.Addr, cfg.DataDir, cfg.Pipeline.Workers)
+	}
+	// A file that names no presets keeps the defaults.
+	os.WriteFile(file, []byte(`{"addr": "127.0.0.1:0"}`), 0o644)
+	if cfg, err := loadTestConfig(t, nil, "--config", file); err != nil || !reflect.DeepEqual(cfg.Pipeline.Presets, hotpath.DefaultPresets()) {
+		t.Errorf("no presets in the file: got %+v, %v; want the defaults", cfg.Pipeline.Presets, err)
 	}
 }

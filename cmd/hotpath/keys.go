@@ -32,12 +32,14 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	tenant := fs.String("tenant", "", "tenant id (create: required; list: only this tenant)")
 	scope := fs.String("scope", "", "create: read, write or admin")
 	name := fs.String("name", "", "create: what the key is for")
-	cfg, positional, err := loadConfig(env, fs, args)
+	// keys reads only where the keys are (and, to revoke, the cache that may
+	// hold them), so only those settings are its flags.
+	cfg, positional, err := loadConfig(env, fs, args, "config", "data", "db", "cache", "cache-key-ttl")
 	if err != nil {
 		return err
 	}
 	if len(positional) == 0 {
-		return Usagef("want a subcommand: create, list or revoke")
+		return Usagef("want a subcommand: create, list or revoke (see 'hotpath keys --help')")
 	}
 	sub, rest := positional[0], positional[1:]
 	switch {
@@ -47,8 +49,12 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 		}
 	case sub == "list" && len(rest) == 0:
 	case sub == "revoke" && len(rest) == 1:
-	case sub == "create" || sub == "list" || sub == "revoke":
-		return Usagef("%s: unexpected arguments %q", sub, rest)
+	case sub == "revoke" && len(rest) == 0:
+		return Usagef("revoke needs the ID of the key to revoke (the first column of 'hotpath keys list')")
+	case sub == "revoke":
+		return Usagef("revoke takes one key ID, got %d: %q", len(rest), rest)
+	case sub == "create" || sub == "list":
+		return Usagef("%s takes no arguments, got %q", sub, rest)
 	default:
 		return Usagef("unknown subcommand %q: want create, list or revoke", sub)
 	}
@@ -78,11 +84,18 @@ func revokeKey(ctx context.Context, env *Env, cfg Config, meta hotpath.MetadataS
 	}
 	var hash []byte
 	for _, k := range keys {
-		if k.ID == id {
-			hash = k.Hash
+		if k.ID != id {
+			continue
 		}
+		if k.RevokedAt != nil {
+			fmt.Fprintf(env.Stderr, "key %s was already revoked on %s; nothing changed\n", id, k.RevokedAt.UTC().Format(time.RFC3339))
+			return nil
+		}
+		hash = k.Hash
 	}
-	if err := meta.RevokeAPIKey(ctx, id); err != nil {
+	if err := meta.RevokeAPIKey(ctx, id); hotpath.IsNotFound(err) {
+		return hotpath.Errorf(hotpath.ENOTFOUND, "no API key has the ID %q (see 'hotpath keys list')", id)
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "revoked key %s\n", id)

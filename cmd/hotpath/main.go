@@ -57,11 +57,17 @@ func main() {
 // run executes one command line and returns the process exit status. Errors
 // are printed as one line on stderr.
 func run(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printUsage(env.Stderr)
-		if len(args) == 0 {
-			return 2
+	if len(args) == 0 {
+		printUsage(env.Stderr) // a usage error: nothing asked for
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			if _, ok := commands[args[1]]; ok {
+				return run(ctx, env, []string{args[1], "--help"})
+			}
 		}
+		printUsage(env.Stdout) // asked for: on stdout, so that it pipes into less
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
@@ -108,12 +114,14 @@ func printUsage(w io.Writer) {
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
-// prints its usage to env.Stderr with the given synopsis and description.
+// prints its usage, with the given synopsis and description, to env.Stdout:
+// usage is printed only when asked for (--help), and help goes to stdout so
+// that it pipes into a pager. Errors go to stderr, through run.
 func newFlagSet(env *Env, name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(env.Stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "Usage: hotpath %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
+		fmt.Fprintf(fs.Output(), "Usage: hotpath %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
 		fs.PrintDefaults()
 	}
 	return fs

@@ -110,13 +110,13 @@ func TestUniqJSON(t *testing.T) {
 }
 
 func TestUniqHelp(t *testing.T) {
-	code, _, errOut := runUniqCmd(t, "", "--help")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
+	code, out, errOut := runUniqCmd(t, "", "--help")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	for _, want := range []string{"--column", "--records", "--no-header", "--delimiter", "--tab", "--trim", "--top",
 		"--approx", "--precision", "--memory", "--temp-dir", "--lenient", "--json", "0.81%", "1.04/sqrt(2^precision)"} {
-		if !strings.Contains(errOut, strings.TrimPrefix(want, "-")) {
+		if !strings.Contains(out, strings.TrimPrefix(want, "-")) {
 			t.Errorf("--help does not mention %q", want)
 		}
 	}
@@ -148,7 +148,7 @@ func TestHelpListsEachFlagOnce(t *testing.T) {
 				t.Fatalf("exit %d: %s", code, stderr.String())
 			}
 			seen := map[string]int{}
-			for _, line := range strings.Split(stderr.String(), "\n") {
+			for _, line := range strings.Split(stdout.String(), "\n") {
 				if strings.HasPrefix(line, "  -") {
 					seen[strings.Fields(line)[0]]++
 				}
