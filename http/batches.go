@@ -57,7 +57,7 @@ func batchJSON(b *hotpath.Batch, jobs []*hotpath.Job) BatchJSON {
 // that breaks off (a truncated archive, too many files) after some files
 // still answers 202: the failure is one more failed file of the batch.
 func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) {
-	if s.Jobs == nil {
+	if s.jobs == nil {
 		s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "batches need a job queue"))
 		return
 	}
@@ -86,7 +86,7 @@ func (s *Server) handleCreateBatch(w http.ResponseWriter, r *http.Request) {
 		// failure as a failed file of the batch, and answer with the batch,
 		// so that the client can follow the work it started.
 		s.logError(r, err, ErrorStatus(err))
-		if _, rerr := s.Jobs.RecordFailure(ctx, tenantID, b.ID, "", err); rerr != nil {
+		if _, rerr := s.jobs.RecordFailure(ctx, tenantID, b.ID, "", err); rerr != nil {
 			s.Error(w, r, rerr)
 			return
 		}

@@ -84,7 +84,7 @@ func newCacheEnv(t *testing.T, cache hotpath.Cache, cfg CacheConfig) *cacheEnv {
 	dir, b, m := openTestStores(t)
 	e := &cacheEnv{meta: &countingMeta{MetadataStore: m}, blobs: &countingBlobs{BlobStore: b}}
 	var err error
-	e.svc, err = pipeline.New(pipeline.Config{Workers: 2, QueueSize: 16, TempDir: dir}, e.blobs, e.meta, hotpathtest.ImageEngine(t), nil)
+	e.svc, err = pipeline.New(pipeline.Config{Workers: 2, QueueSize: 16, TempDir: dir}, e.blobs, e.meta, hotpathtest.ImageEngine(t), cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
 // stored and a job enqueued to make its variants; 202 with the job. A raw
 // body answers one AcceptedJSON, a multipart body an AcceptedListJSON.
 func (s *Server) uploadAsync(w http.ResponseWriter, r *http.Request) {
-	if s.Jobs == nil {
+	if s.jobs == nil {
 		s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "asynchronous uploads need a job queue"))
 		return
 	}
@@ -145,7 +145,7 @@ func (s *Server) submit(r *http.Request, batchID, filename string, body io.Reade
 	path, err := s.spool(body)
 	if err == nil {
 		var img *hotpath.Image
-		img, job, err = s.Jobs.Submit(ctx, tenantID, batchID, filename, path)
+		img, job, err = s.jobs.Submit(ctx, tenantID, batchID, filename, path)
 		os.Remove(path)
 		if err == nil {
 			s.metrics.imagesProcessed.WithLabelValues("queued").Inc()
@@ -161,7 +161,7 @@ func (s *Server) submit(r *http.Request, batchID, filename string, body io.Reade
 	s.logError(r, err, res.Status)
 	if batchID != "" && job == nil {
 		var rerr error
-		if job, rerr = s.Jobs.RecordFailure(ctx, tenantID, batchID, filename, err); rerr != nil {
+		if job, rerr = s.jobs.RecordFailure(ctx, tenantID, batchID, filename, err); rerr != nil {
 			s.logError(r, rerr, http.StatusInternalServerError)
 		}
 	}

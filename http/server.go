@@ -65,18 +65,14 @@ type Server struct {
 	Meta    hotpath.MetadataStore
 	Blobs   hotpath.BlobStore
 	Logger  *slog.Logger
-	// ReadyChecks are verified by /readyz besides the metadata and blob stores;
-	// the wiring adds the cache and queue when it has them.
-	ReadyChecks []ReadyCheck
-	// Jobs takes asynchronous uploads and batches; nil (no queue) makes
-	// those routes answer 503.
-	Jobs *pipeline.Jobs
 
-	routes     []Route
-	mux        *http.ServeMux
-	metrics    *metrics
-	transforms *transformer
-	cache      *apiCache
+	readyChecks []ReadyCheck   // Options.ReadyChecks
+	jobs        *pipeline.Jobs // Options.Jobs
+	routes      []Route
+	mux         *http.ServeMux
+	metrics     *metrics
+	transforms  *transformer
+	cache       *apiCache
 }
 
 // Options are the optional parts of a Server.
@@ -85,13 +81,19 @@ type Options struct {
 	// VipsMemory returns the bytes libvips holds, for /metrics; nil leaves the gauge out.
 	VipsMemory func() float64
 	// Cache keeps API-key lookups, image metadata, small variants, small
-	// transform results and their cross-process locks; nil: none. When the
-	// service has no cache of its own, New gives it this one, so that the
-	// service's deletes and updates invalidate what the API caches.
+	// transform results and their cross-process locks; nil: none. It must
+	// be the service's cache, so that the service's deletes and updates
+	// invalidate what the API caches.
 	Cache hotpath.Cache
 	// QueueDepth returns how many background jobs wait in the job queue,
 	// for /metrics; nil leaves the gauge out.
 	QueueDepth func() float64
+	// Jobs takes asynchronous uploads and batches; nil (no queue) makes
+	// those routes answer 503.
+	Jobs *pipeline.Jobs
+	// ReadyChecks are verified by /readyz besides the metadata and blob
+	// stores: the cache and the queue, when the wiring has them.
+	ReadyChecks []ReadyCheck
 }
 
 // New returns the API over svc and its stores.
@@ -106,11 +108,11 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Config: cfg, Service: svc, Meta: svc.Meta, Blobs: svc.Blobs, Logger: logger, mux: http.NewServeMux()}
-	s.metrics = newMetrics(svc.Pool, opt.VipsMemory, opt.QueueDepth)
-	if svc.Cache == nil {
-		svc.Cache = opt.Cache
+	s := &Server{
+		Config: cfg, Service: svc, Meta: svc.Meta, Blobs: svc.Blobs, Logger: logger,
+		readyChecks: slices.Clone(opt.ReadyChecks), jobs: opt.Jobs, mux: http.NewServeMux(),
 	}
+	s.metrics = newMetrics(svc.Pool, opt.VipsMemory, opt.QueueDepth)
 	s.cache = newAPICache(cfg.Cache, opt.Cache, logger, s.metrics.registry)
 	var err error
 	if s.transforms, err = newTransformer(cfg.Transforms, svc, opt.Cache, s.metrics.registry, logger); err != nil {
@@ -280,7 +282,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			}
 			return err
 		}},
-	}, s.ReadyChecks...)
+	}, s.readyChecks...)
 	for _, c := range checks {
 		if err := c.Check(ctx); err != nil {
 			s.Logger.ErrorContext(ctx, "not ready", "check", c.Name, "err", err)

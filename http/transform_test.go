@@ -36,7 +36,8 @@ func newTransformEnv(t *testing.T) *transformEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir, blobs, meta := openTestStores(t)
-	svc, err := pipeline.New(pipeline.Config{Workers: 2, QueueSize: 64, TempDir: dir}, blobs, meta, hotpathtest.ImageEngine(t), nil)
+	cache := inmem.NewCache(64 << 20)
+	svc, err := pipeline.New(pipeline.Config{Workers: 2, QueueSize: 64, TempDir: dir}, blobs, meta, hotpathtest.ImageEngine(t), cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func newTransformEnv(t *testing.T) *transformEnv {
 	if err := meta.CreateTenant(ctx, tenant); err != nil {
 		t.Fatal(err)
 	}
-	return &transformEnv{svc: svc, cache: inmem.NewCache(64 << 20), tenant: tenant.ID}
+	return &transformEnv{svc: svc, cache: cache, tenant: tenant.ID}
 }
 
 // upload ingests data as a new image and returns it.

@@ -150,7 +150,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { h.queue.Close() })
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers, cfg.TempDir = 2, dir
-	h.svc, err = pipeline.New(cfg, failingBlobs{blobs, h.faults}, failingMeta{store, h.faults}, hotpathtest.ImageEngine(t), quiet)
+	h.svc, err = pipeline.New(cfg, failingBlobs{blobs, h.faults}, failingMeta{store, h.faults}, hotpathtest.ImageEngine(t), nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,15 +96,15 @@ type Service struct {
 	Pool   *Pool
 	Config Config
 	Logger *slog.Logger
-	// Cache, when set, is what the API caches image metadata and small
-	// variants in; the service invalidates an image's entries whenever it
-	// deletes the image or changes its status or variants. nil: none.
+	// Cache is what the API caches image metadata and small variants in;
+	// the service invalidates an image's entries whenever it deletes the
+	// image or changes its status or variants. nil: none.
 	Cache hotpath.Cache
 }
 
-// New returns a Service over the given stores and engine, with a worker pool
-// sized by cfg. Zero fields of cfg take their defaults.
-func New(cfg Config, blobs hotpath.BlobStore, meta hotpath.MetadataStore, engine hotpath.ImageEngine, logger *slog.Logger) (*Service, error) {
+// New returns a Service over the given stores, engine and cache (nil: none),
+// with a worker pool sized by cfg. Zero fields of cfg take their defaults.
+func New(cfg Config, blobs hotpath.BlobStore, meta hotpath.MetadataStore, engine hotpath.ImageEngine, cache hotpath.Cache, logger *slog.Logger) (*Service, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.NumCPU()
 	}
@@ -121,7 +121,7 @@ func New(cfg Config, blobs hotpath.BlobStore, meta hotpath.MetadataStore, engine
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		Blobs: blobs, Meta: meta, Engine: engine,
+		Blobs: blobs, Meta: meta, Engine: engine, Cache: cache,
 		Pool:   NewPool(cfg.Workers, cfg.QueueSize),
 		Config: cfg,
 		Logger: logger,

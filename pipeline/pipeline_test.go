@@ -35,7 +35,7 @@ func newService(t *testing.T) (*pipeline.Service, string) {
 	}
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers, cfg.TempDir = 1, t.TempDir()
-	svc, err := pipeline.New(cfg, blobs, meta, hotpathtest.ImageEngine(t), nil)
+	svc, err := pipeline.New(cfg, blobs, meta, hotpathtest.ImageEngine(t), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,8 @@ func startServer(ctx context.Context, dir string, photos map[string][]string) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := pipeline.New(pipeline.Config{QueueSize: pipeline.DefaultQueueSize, TempDir: state}, blobs, meta, engine, nil)
+	cache := inmem.NewCache(256 << 20)
+	svc, err := pipeline.New(pipeline.Config{QueueSize: pipeline.DefaultQueueSize, TempDir: state}, blobs, meta, engine, cache, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -233,7 +234,7 @@ func startServer(ctx context.Context, dir string, photos map[string][]string) (*
 	}
 	cfg := hphttp.DefaultConfig()
 	cfg.Transforms.AllowUnsigned = true
-	api, err := hphttp.New(cfg, svc, hphttp.Options{Cache: inmem.NewCache(256 << 20)})
+	api, err := hphttp.New(cfg, svc, hphttp.Options{Cache: cache})
 	if err != nil {
 		return nil, nil, err
 	}

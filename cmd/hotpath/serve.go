@@ -165,20 +165,18 @@ func (m *Main) open(ctx context.Context) error {
 	m.Engine = engine
 	m.closers = append(m.closers, engine)
 
-	if m.Pipeline, err = pipeline.New(m.Config.Pipeline, m.Blobs, m.Meta, m.Engine, m.Logger); err != nil {
+	// The pipeline's deletes and updates invalidate what the API caches.
+	if m.Pipeline, err = pipeline.New(m.Config.Pipeline, m.Blobs, m.Meta, m.Engine, m.Cache, m.Logger); err != nil {
 		return err
 	}
-	m.Pipeline.Cache = m.Cache // the pipeline's deletes and updates invalidate it
 	opts := hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory, Cache: m.Cache, QueueDepth: m.jobQueueDepth()}
-	if m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, opts); err != nil {
-		return err
-	}
 	if m.Queue != nil {
 		m.Jobs = pipeline.NewJobs(m.Pipeline, m.Queue)
-		m.API.Jobs = m.Jobs
-		m.API.ReadyChecks = append(m.API.ReadyChecks, hphttp.ReadyCheck{Name: "queue", Check: m.Queue.Ping})
+		opts.Jobs = m.Jobs
+		opts.ReadyChecks = []hphttp.ReadyCheck{{Name: "queue", Check: m.Queue.Ping}}
 	}
-	return nil
+	m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, opts)
+	return err
 }
 
 // pendingCounter is a queue that tells how many jobs wait in it (nats.Queue).

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"sync"
 	"time"
-
-	"github.com/hotpath/hotpath/pipeline"
 )
 
 func init() {
@@ -100,11 +98,8 @@ func (m *Main) consumerConcurrency(set int) int {
 // startConsumer runs the job handler on the queue's deliveries until
 // stopConsumer; concurrency 0 picks the default.
 func (m *Main) startConsumer(concurrency int) {
-	if m.Queue == nil || m.consumer != nil {
+	if m.Jobs == nil || m.consumer != nil {
 		return
-	}
-	if m.Jobs == nil {
-		m.Jobs = pipeline.NewJobs(m.Pipeline, m.Queue)
 	}
 	n := m.consumerConcurrency(concurrency)
 	ctx, cancel := context.WithCancel(context.Background())
