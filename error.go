@@ -18,7 +18,8 @@ const (
 	EUNSUPPORTED   = "unsupported"   // a format or feature hotpath does not handle
 	EUNPROCESSABLE = "unprocessable" // well-formed request, but the content cannot be processed (corrupt image)
 	EBUSY          = "busy"          // back-pressure: queue full, retry later
-	EUNAVAILABLE   = "unavailable"   // a backend is down or shutting down
+	EUNAVAILABLE   = "unavailable"   // a backend is down or shutting down, or a key needed to read a blob cannot be had
+	EINTEGRITY     = "integrity"     // stored bytes failed authentication: modified or truncated; never served
 	EINTERNAL      = "internal"      // a bug or an unexpected failure; details only in logs
 )
 

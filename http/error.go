@@ -31,7 +31,10 @@ var statusOf = map[string]int{
 	hotpath.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	hotpath.EBUSY:          http.StatusTooManyRequests,
 	hotpath.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	hotpath.EINTERNAL:      http.StatusInternalServerError,
+	// A stored blob failed authentication: the store, hotpath's upstream,
+	// gave back bytes it was not given. Nothing of the blob is served.
+	hotpath.EINTEGRITY: http.StatusBadGateway,
+	hotpath.EINTERNAL:  http.StatusInternalServerError,
 }
 
 // ErrorStatus returns the HTTP status for err's code.

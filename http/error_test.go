@@ -27,6 +27,7 @@ func TestErrorStatusAndDetail(t *testing.T) {
 		{hotpath.Errorf(hotpath.EUNPROCESSABLE, "corrupt"), http.StatusUnprocessableEntity, "unprocessable", "corrupt"},
 		{hotpath.Errorf(hotpath.EBUSY, "later"), http.StatusTooManyRequests, "busy", "later"},
 		{hotpath.Errorf(hotpath.EUNAVAILABLE, "down"), http.StatusServiceUnavailable, "unavailable", "down"},
+		{hotpath.Errorf(hotpath.EINTEGRITY, "blob t/i/original failed authentication"), http.StatusBadGateway, "integrity", "blob t/i/original failed authentication"},
 		{hotpath.WrapError(hotpath.EINTERNAL, errors.New("pq: secret detail"), "insert"), http.StatusInternalServerError, "internal", "internal error"},
 		{errors.New("open /srv/data/x: permission denied"), http.StatusInternalServerError, "internal", "internal error"},
 		{&hotpath.Error{Code: "made_up", Message: "leak?"}, http.StatusInternalServerError, "internal", "internal error"},

@@ -106,3 +106,9 @@ func BenchmarkCreateImage(b *testing.B) {
 	defer s.Close()
 	hotpathtest.BenchmarkCreateImage(b, s)
 }
+
+func TestTenantKeyStore(t *testing.T) {
+	hotpathtest.TestTenantKeyStore(t, func(t *testing.T) hotpathtest.TenantKeyCloser {
+		return open(t, filepath.Join(t.TempDir(), "hotpath.db"))
+	})
+}
