@@ -152,6 +152,8 @@ func TestOutageIsUnavailable(t *testing.T) {
 	if _, err := s.GetTenant(context.Background(), tenant); err != nil {
 		t.Fatalf("GetTenant after the blackhole: %v", err)
 	}
+}
+
 func TestTenantKeyStore(t *testing.T) {
 	hotpathtest.TestTenantKeyStore(t, func(t *testing.T) hotpathtest.TenantKeyCloser {
 		return open(t, hotpathtest.PostgresDSN(t))
