@@ -19,7 +19,7 @@ func (w *worker) scanColumns(c *chunk) error {
 		w.vals = make([][]byte, len(e.cols))
 	}
 	vals := w.vals
-	w.masks = structuralMasks(data, delim, w.masks)
+	w.masks = structuralMasks(data, delim, e.quote, w.masks)
 	masks := w.masks
 	// word is the index of the mask being read, bits its structural bytes
 	// not yet passed.
@@ -29,7 +29,8 @@ func (w *worker) scanColumns(c *chunk) error {
 	}
 	for pos := 0; pos < len(data); {
 		start, field, f := pos, pos, 0
-		end := len(data) // the record's newline, or the end of data
+		end := len(data)  // the record's end ("\n", "\r\n" or "\r"), or the end of data
+		next := len(data) // where the next record starts
 		// firstQuote is the record's first quote, once one is read; a
 		// record the walk cannot read (a doubled quote, a quoting error)
 		// goes to the parsers below from there on, with quote set to it.
@@ -49,9 +50,13 @@ func (w *worker) scanColumns(c *chunk) error {
 			var value []byte
 			switch data[k] {
 			case '\n':
-				end = k
+				end, next = k, k+1
 				break walk
-			case '"':
+			case '\r':
+				end, next = k, afterCR(data, k)
+				word, bits = maskFrom(masks, next)
+				break walk
+			case e.quote: // never '\n' here: without quoting the case above takes it
 				if firstQuote < 0 {
 					firstQuote = k
 				}
@@ -63,26 +68,31 @@ func (w *worker) scanColumns(c *chunk) error {
 					quote = firstQuote
 					break walk
 				}
-				j := closingQuote(data, masks, k)
-				if j < 0 || j+1 < len(data) && data[j+1] == '"' {
+				j := closingQuote(data, masks, k, e.quote)
+				if j < 0 || j+1 < len(data) && data[j+1] == e.quote {
 					quote = firstQuote
 					break walk
 				}
-				v, next := data[k+1:j], j+1
-				if next < len(data) && data[next] == delim {
-					value, k = v, next // the field ends at that delimiter
+				v, after := data[k+1:j], j+1
+				if after < len(data) && data[after] == delim {
+					value, k = v, after // the field ends at that delimiter
 					word, bits = maskFrom(masks, k+1)
 					break
 				}
-				if next < len(data) && data[next] == '\r' && next+1 < len(data) {
-					next++
+				end, next = after, after
+				if after < len(data) {
+					switch data[after] {
+					case '\n':
+						next = after + 1
+					case '\r':
+						next = afterCR(data, after)
+					default:
+						quote = firstQuote
+						break walk
+					}
 				}
-				if next < len(data) && data[next] != '\n' {
-					quote = firstQuote
-					break walk
-				}
-				lastQuoted, lastVal, end = true, v, next
-				word, bits = maskFrom(masks, next+1)
+				lastQuoted, lastVal = true, v
+				word, bits = maskFrom(masks, next)
 				break walk
 			default: // the delimiter
 				value = data[field:k]
@@ -103,7 +113,7 @@ func (w *worker) scanColumns(c *chunk) error {
 			quote = firstQuote // short: the general parser reports it
 		}
 		if quote >= 0 {
-			next, err := w.record(c, start, &quote)
+			next, err := w.quotedRecord(c, start)
 			if err != nil {
 				return err
 			}
@@ -111,12 +121,12 @@ func (w *worker) scanColumns(c *chunk) error {
 			word, bits = maskFrom(masks, pos)
 			continue
 		}
-		pos = end + 1
-		if end == start || end == start+1 && data[start] == '\r' { // an empty record
+		pos = next
+		if end == start { // an empty record
 			continue
 		}
 		if f < last { // short: the general parser reports it
-			if err := w.plainRecord(c, start, trimCR(data[start:end])); err != nil {
+			if err := w.plainRecord(c, start, data[start:end]); err != nil {
 				return err
 			}
 			continue
@@ -126,7 +136,7 @@ func (w *worker) scanColumns(c *chunk) error {
 				if lastQuoted {
 					vals[t] = lastVal
 				} else {
-					vals[t] = trimCR(data[field:end])
+					vals[t] = data[field:end]
 				}
 			}
 		}
@@ -155,7 +165,7 @@ func (w *worker) scanColumns(c *chunk) error {
 
 // closingQuote returns the position of the first quote after the one at
 // k, found by the ends masks (newlines inside the quotes are passed), or -1.
-func closingQuote(data []byte, masks []blockMasks, k int) int {
+func closingQuote(data []byte, masks []blockMasks, k int, quote byte) int {
 	word := (k + 1) >> 6
 	if word >= len(masks) {
 		return -1
@@ -169,7 +179,7 @@ func closingQuote(data []byte, masks []blockMasks, k int) int {
 			ends = masks[word].ends
 		}
 		j := word<<6 | mbits.TrailingZeros64(ends)
-		if data[j] == '"' {
+		if data[j] == quote {
 			return j
 		}
 		ends &= ends - 1

@@ -17,10 +17,13 @@ func FuzzChunked(f *testing.F) {
 	f.Add([]byte("x\ry\r\n  x\n\xff\n"), uint8(2), uint8(2), uint8(0))
 	f.Add([]byte(genCSV(40, 20, 5)), uint8(7), uint8(4), uint8(3))
 	f.Add([]byte("a,b\n1,x\"y\"\n\"2\n,z\n"), uint8(5), uint8(2), uint8(5))
+	f.Add([]byte("a,b\r1,\"x\ry\"\r\n2,y\r\"3\"x,\"\r4,z"), uint8(3), uint8(3), uint8(3))
+	f.Add([]byte("h1,h2\n\"1,x\",a\n\"2,\"y\",b\n3,c\n4,\"d\"\n5,e\n"), uint8(4), uint8(2), uint8(7))
+	f.Add([]byte("a\tb\n1\t\"x\n2\tx\"\r3\t'y''\n"), uint8(2), uint8(2), uint8(6))
 	f.Fuzz(func(t *testing.T, data []byte, chunk, workers, mode uint8) {
 		in := string(data)
 		opts := Options{ChunkSize: int(chunk%64) + 1, Workers: int(workers%4) + 1, TempDir: t.TempDir()}
-		switch mode % 6 {
+		switch mode % 9 {
 		case 1:
 			opts.Columns = []string{"1", "2"}
 		case 2:
@@ -31,11 +34,17 @@ func FuzzChunked(f *testing.F) {
 			opts.Records, opts.Columns, opts.Lenient, opts.Trim = true, []string{"1"}, true, true
 		case 5:
 			opts.Columns, opts.Lenient, opts.NoHeader, opts.MemoryLimit = []string{"1"}, true, true, 1
+		case 6:
+			opts.Columns, opts.Delimiter, opts.NoQuote, opts.Lenient = []string{"2", "1"}, '\t', true, true
+		case 7:
+			opts.Columns, opts.Lenient, opts.Workers = []string{"1"}, true, int(workers%4)+2
+		case 8:
+			opts.Records, opts.Quote, opts.Lenient, opts.NoHeader = true, '\'', true, true
 		}
 		var want []int64
 		var rows, skipped int64
 		failed := false
-		if mode%6 == 0 {
+		if mode%9 == 0 {
 			n, r := refLines(in)
 			want, rows = []int64{n}, r
 		} else {

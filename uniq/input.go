@@ -142,20 +142,12 @@ func (e *engine) header(data []byte, more bool) (body int, ok bool, err error) {
 	if e.opts.NoHeader || (len(data) == 0 && !more) {
 		return 0, true, e.resolveColumns(nil, len(data) == 0)
 	}
-	end, open := recordEnd(data, 0)
-	if end < 0 && more {
+	fields, _, body, f := parseRecordAt(data, 0, e.delim, e.quote, 0, nil, nil)
+	if body >= len(data) && more { // the header may go on
 		return 0, false, nil
 	}
-	if open {
-		return 0, true, hotpath.Errorf(hotpath.EINVALID, "line 1: unterminated quote")
-	}
-	body = end + 1
-	if end < 0 {
-		end, body = len(data), len(data)
-	}
-	fields, _, msg := parseRecord(trimCR(data[:end]), e.delim, 0, nil, nil)
-	if msg != "" {
-		return 0, true, hotpath.Errorf(hotpath.EINVALID, "line 1: %s", msg)
+	if f.msg != "" {
+		return 0, true, hotpath.Errorf(hotpath.EINVALID, "line %d, field %d: %s", 1+lineBreaks(data[:f.at]), f.field, f.msg)
 	}
 	if e.opts.Trim {
 		for i := range fields {
@@ -196,7 +188,11 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 			break
 		}
 	}
-	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), quotes: !e.lines, fileBase: -1}
+	in := &readAtInput{r: r, size: size, start: start, chunk: int64(e.chunkSize), fileBase: -1,
+		quotes: e.quoting && !e.lines, exact: e.opts.Lenient && e.quoting && !e.lines, delim: e.delim, quote: e.quote}
+	if !in.quotes {
+		in.quote = '\n'
+	}
 	if mapped != nil {
 		in.fileBase = e.files.add(mapped)
 		if readMapped {
@@ -208,6 +204,10 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 	}
 	in.n = int((size - start + in.chunk - 1) / in.chunk)
 	in.odd = make([]bool, in.n+1)
+	if in.exact {
+		in.ends = make([]int64, in.n+1)
+		in.ends[0] = start
+	}
 	in.known = 1
 	in.cond = sync.NewCond(&in.mu)
 	in.bufs = make(chan []byte, e.workers)
@@ -225,6 +225,12 @@ func (e *engine) countAt(ctx context.Context, r io.ReaderAt, size int64, mapped 
 // so the chain costs one fast count per chunk and the parses run in
 // parallel. A chunk's records start at the first record boundary at or
 // after its nominal start and run to the first one at or after its end.
+//
+// With --lenient (exact) a malformed record can throw the parity off, so
+// the chain passes each chunk's exact end instead: a worker reads its
+// chunk, waits for the previous chunk's end, walks the records from there
+// by the grammar to its own end (crossing stretches without quotes at
+// once), publishes it and then parses in parallel with the others.
 type readAtInput struct {
 	r      io.ReaderAt
 	size   int64
@@ -232,6 +238,9 @@ type readAtInput struct {
 	chunk  int64
 	n      int
 	quotes bool
+	exact  bool
+	delim  byte
+	quote  byte // '\n' without quoting
 	taken  atomic.Int64
 	bufs   chan []byte
 	// fileBase >= 0 says the file is also memory-mapped: values are then
@@ -243,8 +252,9 @@ type readAtInput struct {
 
 	mu    sync.Mutex
 	cond  *sync.Cond
-	known int    // parities odd[0:known] are published
-	odd   []bool // odd[i]: an odd number of quotes precede chunk i's nominal start
+	known int     // parities odd[0:known] (or starts[0:known]) are published
+	odd   []bool  // odd[i]: an odd number of quotes precede chunk i's nominal start
+	ends  []int64 // exact: ends[i] is where chunk i's records start
 }
 
 // window is a buffer holding the file from base on, extended on demand.
@@ -284,26 +294,46 @@ func (w *window) boundary(pos int64, odd bool) (int64, error) {
 	if pos >= w.in.size {
 		return w.in.size, nil
 	}
-	if !odd && w.buf[pos-1-w.base] == '\n' {
-		return pos, nil
+	if err := w.extend(pos + 1); err != nil {
+		return 0, err
 	}
-	const step = 64 << 10
-	for p := pos; ; {
-		if err := w.extend(p + step); err != nil {
+	if !odd {
+		switch w.buf[pos-1-w.base] {
+		case '\n':
+			return pos, nil
+		case '\r':
+			if w.buf[pos-w.base] != '\n' {
+				return pos, nil
+			}
+		}
+	}
+	for step := int64(64 << 10); ; step *= 2 {
+		if err := w.extend(pos + step); err != nil {
 			return 0, err
 		}
-		seg := w.buf[p-w.base:]
-		var end int
-		if w.in.quotes {
-			end, odd = recordEndFrom(seg, 0, odd)
-		} else {
-			end = bytes.IndexByte(seg, '\n')
+		if b := parityBoundary(w.buf, int(pos-w.base), odd, w.in.quote); b >= 0 {
+			return w.base + int64(b), nil
 		}
-		if end >= 0 {
-			return p + int64(end) + 1, nil
+		if w.base+int64(len(w.buf)) >= w.in.size {
+			return w.in.size, nil
 		}
-		p += int64(len(seg))
-		if p >= w.in.size {
+	}
+}
+
+// exactBoundary returns where the first record starting at or after hi
+// begins, walking the records from from, a record start, by the grammar.
+func (w *window) exactBoundary(from, hi int64) (int64, error) {
+	if hi >= w.in.size {
+		return w.in.size, nil
+	}
+	for step := int64(64 << 10); ; step *= 2 {
+		if err := w.extend(max(hi, from) + step); err != nil {
+			return 0, err
+		}
+		if b := exactBoundary(w.buf, int(from-w.base), int(hi-w.base), w.in.delim, w.in.quote); b >= 0 {
+			return w.base + int64(b), nil
+		}
+		if w.base+int64(len(w.buf)) >= w.in.size {
 			return w.in.size, nil
 		}
 	}
@@ -323,11 +353,14 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 	}
 	w := &window{in: in, base: max(lo-1, 0), buf: buf[:0]} // one byte before lo tells whether lo starts a line
 	err := w.extend(hi)
+	if in.exact {
+		return in.nextExact(i, lo, hi, w, err)
+	}
 	var oddLo, oddHi bool
 	if in.quotes {
 		var odd bool
 		if err == nil {
-			odd, err = quoteParity(w.buf[lo-w.base:])
+			odd, err = quoteParity(w.buf[lo-w.base:], in.quote)
 		}
 		in.mu.Lock() // publish even after an error, so that no later chunk waits for ever
 		for in.known <= i {
@@ -354,6 +387,47 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 			return nil, err
 		}
 	}
+	return in.chunkOf(w, from, to)
+}
+
+// nextExact is next with --lenient: chunk i (nominally lo to hi, read into
+// w, or failed with err) starts where the previous one ended, as the
+// grammar walks records, and ends at the first record boundary at or
+// after hi (see readAtInput).
+func (in *readAtInput) nextExact(i int, lo, hi int64, w *window, err error) (*chunk, error) {
+	in.mu.Lock()
+	for in.known <= i {
+		in.cond.Wait()
+	}
+	from := in.ends[i]
+	in.mu.Unlock()
+	to := in.size
+	if err == nil && i < in.n-1 {
+		to, err = w.guardedExactBoundary(from, hi)
+	}
+	if err != nil {
+		to = in.size // the chunks after an error are empty
+	}
+	in.mu.Lock() // publish even after an error, so that no later chunk waits for ever
+	in.ends[i+1] = max(to, from)
+	in.known = i + 2
+	in.cond.Broadcast()
+	in.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return in.chunkOf(w, from, to)
+}
+
+// guardedExactBoundary is exactBoundary with a fault reading a mapped file
+// returned as an error (see quoteParity).
+func (w *window) guardedExactBoundary(from, hi int64) (b int64, err error) {
+	defer catchFault(&err)()
+	return w.exactBoundary(from, hi)
+}
+
+// chunkOf returns the chunk of the records from from to to, read into w.
+func (in *readAtInput) chunkOf(w *window, from, to int64) (*chunk, error) {
 	if from > to {
 		from = to
 	}
@@ -361,11 +435,11 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 		return nil, err
 	}
 	data := w.buf[from-w.base : to-w.base]
-	buf = w.buf
+	buf := w.buf
 	if in.mapped != nil {
 		buf = nil // not a buffer to reuse
 	}
-	c := &chunk{data: data, buf: buf, fileBase: -1, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
+	c := &chunk{data: data, buf: buf, fileBase: -1, offset: from, lineOf: func(pos int) int64 { return in.lineOf(from + int64(pos)) }}
 	if in.fileBase >= 0 {
 		c.fileBase = in.fileBase + from
 	}
@@ -376,9 +450,9 @@ func (in *readAtInput) next(ctx context.Context) (*chunk, error) {
 // reading a mapped file is returned as errFileChanged rather than unwinding
 // next, which must publish its chunk's parity whatever happens: the next
 // chunk's worker waits for it.
-func quoteParity(b []byte) (odd bool, err error) {
+func quoteParity(b []byte, quote byte) (odd bool, err error) {
 	defer catchFault(&err)()
-	return bytes.Count(b, []byte{'"'})&1 == 1, nil
+	return bytes.Count(b, []byte{quote})&1 == 1, nil
 }
 
 // lineOf returns the 1-based line of offset off, reading the file up to
@@ -386,12 +460,17 @@ func quoteParity(b []byte) (odd bool, err error) {
 func (in *readAtInput) lineOf(off int64) int64 {
 	line := int64(1)
 	buf := make([]byte, 1<<20)
+	prevCR := false
 	for pos := int64(0); pos < off; {
 		n, _ := in.r.ReadAt(buf[:min(int64(len(buf)), off-pos)], pos)
 		if n == 0 {
 			break
 		}
-		line += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		line += lineBreaks(buf[:n])
+		if prevCR && buf[0] == '\n' { // a CRLF across two reads, counted twice
+			line--
+		}
+		prevCR = buf[n-1] == '\r'
 		pos += int64(n)
 	}
 	return line
@@ -431,7 +510,8 @@ func (e *engine) countStream(ctx context.Context, r io.Reader) error {
 	default:
 		e.exactProgress = true
 	}
-	s := &streamInput{r: src, quotes: !e.lines, size: e.chunkSize, line: 1}
+	s := &streamInput{r: src, size: e.chunkSize, line: 1, delim: e.delim, quote: e.quote,
+		quotes: e.quoting && !e.lines, exact: e.opts.Lenient && e.quoting && !e.lines}
 	s.buf = make([]byte, 0, s.size)
 	// The header, and the BOM, come from the first read.
 	bomChecked := false
@@ -442,6 +522,7 @@ func (e *engine) countStream(ctx context.Context, r io.Reader) error {
 		if !bomChecked && (len(s.buf) >= 3 || s.eof) {
 			if bytes.HasPrefix(s.buf, bom) {
 				s.buf = append(s.buf[:0], s.buf[3:]...)
+				s.off = 3
 			}
 			bomChecked = true
 		}
@@ -453,7 +534,8 @@ func (e *engine) countStream(ctx context.Context, r io.Reader) error {
 			return err
 		}
 		if ok {
-			s.line += int64(bytes.Count(s.buf[:body], []byte{'\n'}))
+			s.line += lineBreaks(s.buf[:body])
+			s.off += int64(body)
 			s.buf = append(s.buf[:0], s.buf[body:]...)
 			break
 		}
@@ -495,10 +577,15 @@ type streamItem struct {
 }
 
 // streamInput reads a stream in large blocks, cuts each block after its
-// last complete record (tracking quote parity) and carries the rest over.
+// last complete record (tracking quote parity, or with --lenient walking
+// the records by the grammar, see readAtInput) and carries the rest over.
 type streamInput struct {
 	r      io.Reader
 	quotes bool
+	exact  bool
+	delim  byte
+	quote  byte
+	off    int64 // input offset of buf[0]
 	size   int
 	buf    []byte
 	eof    bool
@@ -540,7 +627,11 @@ func (s *streamInput) run(ctx context.Context) {
 		}
 		cut := len(s.buf)
 		if !s.eof {
-			cut = lastBoundary(s.buf, s.quotes)
+			if s.exact {
+				cut = lastExactBoundary(s.buf, s.delim, s.quote)
+			} else {
+				cut = lastBoundary(s.buf, s.quotes, s.quote)
+			}
 			if cut == 0 { // one record longer than the buffer: read on
 				continue
 			}
@@ -553,10 +644,11 @@ func (s *streamInput) run(ctx context.Context) {
 		}
 		nb = append(nb[:0], s.buf[cut:]...)
 		data, line := s.buf[:cut], s.line
-		c := &chunk{data: data, buf: s.buf, fileBase: -1, lineOf: func(pos int) int64 {
-			return line + int64(bytes.Count(data[:pos], []byte{'\n'}))
+		c := &chunk{data: data, buf: s.buf, fileBase: -1, offset: s.off, lineOf: func(pos int) int64 {
+			return line + lineBreaks(data[:pos])
 		}}
-		s.line += int64(bytes.Count(data, []byte{'\n'}))
+		s.line += lineBreaks(data)
+		s.off += int64(cut)
 		if !s.send(ctx, streamItem{c: c}) {
 			return
 		}
@@ -596,22 +688,21 @@ func (s *streamInput) release(c *chunk) {
 }
 
 // lastBoundary returns the end of the last complete record in buf, which
-// starts at a record boundary, or 0 when there is none.
-func lastBoundary(buf []byte, quotes bool) int {
-	if !quotes {
-		return bytes.LastIndexByte(buf, '\n') + 1
-	}
-	odd := bytes.Count(buf, []byte{'"'})&1 == 1 // parity of the quotes in buf[:pos]
+// starts at a record boundary, or 0 when there is none: the last record
+// end after an even number of quotes (any record end without quotes). A CR
+// at the end of buf may be half a CRLF and is not taken.
+func lastBoundary(buf []byte, quotes bool, quote byte) int {
+	odd := quotes && bytes.Count(buf, []byte{quote})&1 == 1 // parity of the quotes in buf[:pos]
 	pos := len(buf)
 	for {
-		k := bytes.LastIndexByte(buf[:pos], '\n')
+		k := lastTerminator(buf[:pos])
 		if k < 0 {
 			return 0
 		}
-		if bytes.Count(buf[k+1:pos], []byte{'"'})&1 == 1 {
+		if quotes && bytes.Count(buf[k+1:pos], []byte{quote})&1 == 1 {
 			odd = !odd
 		}
-		if !odd {
+		if !odd && (buf[k] == '\n' || k+1 < len(buf)) {
 			return k + 1
 		}
 		pos = k

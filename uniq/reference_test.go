@@ -69,34 +69,96 @@ type refResult struct {
 	err      bool
 }
 
-// refCSV counts with a byte-at-a-time parser. Records end at a newline
-// outside quotes, where a quote toggles "inside" wherever it is (so the
-// record boundaries of malformed input are well defined); each record is
-// then parsed strictly.
+// refCSV counts with a byte-at-a-time state machine over the whole input.
+// A record ends at "\n", "\r\n" or a lone "\r" outside quotes; a quote
+// opens a field only at its start; a record with a fault (a quote inside
+// an unquoted field, a character after a closing quote) ends at the first
+// record end at or after the fault, whatever follows; a quote left open
+// runs to the end of the input.
 func refCSV(in string, opts Options) refResult {
 	in = strings.TrimPrefix(in, "\ufeff")
 	delim := opts.Delimiter
 	if delim == 0 {
 		delim = ','
 	}
-	var records []string
-	var opens []bool
-	start, inq := 0, false
+	quote := opts.Quote
+	if quote == 0 {
+		quote = '"'
+	}
+	quoting := !opts.NoQuote
+	type record struct {
+		fields []string
+		ok     bool
+		empty  bool // an empty line: a header, but no data row
+	}
+	var records []record
+	const (
+		fieldStart = iota
+		unquoted
+		quoted
+		quoteInQuoted
+		broken // a fault: skip to the record's end
+	)
+	var fields []string
+	var f []byte
+	state, ok, empty := fieldStart, true, true
+	endRecord := func() {
+		if state != broken {
+			fields = append(fields, string(f))
+		}
+		records = append(records, record{fields, ok, empty && state == fieldStart})
+		fields, f, state, ok, empty = nil, nil, fieldStart, true, true
+	}
 	for i := 0; i < len(in); i++ {
-		switch in[i] {
-		case '"':
-			inq = !inq
-		case '\n':
-			if !inq {
-				records = append(records, in[start:i])
-				opens = append(opens, false)
-				start = i + 1
+		c := in[i]
+		if (c == '\n' || c == '\r') && state != quoted {
+			endRecord()
+			if c == '\r' && i+1 < len(in) && in[i+1] == '\n' {
+				i++
+			}
+			continue
+		}
+		empty = false
+		switch state {
+		case fieldStart, unquoted:
+			switch {
+			case c == delim:
+				fields = append(fields, string(f))
+				f = nil
+				state = fieldStart
+			case quoting && c == quote && state == fieldStart:
+				state = quoted
+			case quoting && c == quote:
+				state, ok = broken, false
+			default:
+				f = append(f, c)
+				state = unquoted
+			}
+		case quoted:
+			if c == quote {
+				state = quoteInQuoted
+			} else {
+				f = append(f, c)
+			}
+		case quoteInQuoted:
+			switch c {
+			case quote:
+				f = append(f, quote)
+				state = quoted
+			case delim:
+				fields = append(fields, string(f))
+				f = nil
+				state = fieldStart
+			default:
+				state, ok = broken, false
 			}
 		}
 	}
-	if start < len(in) {
-		records = append(records, in[start:])
-		opens = append(opens, inq)
+	if state == quoted {
+		ok = false
+	}
+	if !empty || state != fieldStart {
+		endRecord()
 	}
 	var res refResult
 	var cols []int
@@ -108,62 +170,49 @@ func refCSV(in string, opts Options) refResult {
 	for i := range sets {
 		sets[i] = map[string]bool{}
 	}
-	first := true
+	index := func(c string) int {
+		var n int
+		for _, d := range strings.TrimPrefix(c, "#") {
+			n = n*10 + int(d-'0')
+		}
+		return n - 1
+	}
 	for ri, rec := range records {
-		rec = strings.TrimSuffix(rec, "\r")
-		if first && !opts.NoHeader {
-			first = false
-			if opens[ri] {
-				res.err = true
-				return res
-			}
-			hdr, ok := refFields(rec, delim)
-			if !ok {
+		if ri == 0 && !opts.NoHeader {
+			if !rec.ok {
 				res.err = true
 				return res
 			}
 			for _, c := range opts.Columns {
 				idx := -1
-				for i, h := range hdr {
+				for i, h := range rec.fields {
 					if opts.Trim {
 						h = refStrip(h)
 					}
-					if h == c {
+					if h == c && !strings.HasPrefix(c, "#") {
 						idx = i
 						break
 					}
 				}
 				if idx < 0 {
-					var n int
-					for _, d := range c {
-						n = n*10 + int(d-'0')
-					}
-					idx = n - 1
+					idx = index(c)
 				}
 				cols = append(cols, idx)
 			}
 			continue
 		}
-		if first {
-			first = false
+		if ri == 0 {
 			for _, c := range opts.Columns {
-				var n int
-				for _, d := range c {
-					n = n*10 + int(d-'0')
-				}
-				cols = append(cols, n-1)
+				cols = append(cols, index(c))
 			}
 		}
-		if rec == "" && !opens[ri] {
+		if rec.empty {
 			continue
 		}
 		res.rows++
-		fields, ok := refFields(rec, delim)
-		if ok && opens[ri] {
-			ok = false
-		}
+		ok := rec.ok
 		for _, c := range cols {
-			if c >= len(fields) {
+			if c >= len(rec.fields) {
 				ok = false
 			}
 		}
@@ -178,7 +227,7 @@ func refCSV(in string, opts Options) refResult {
 		t := 0
 		if opts.Records {
 			var key strings.Builder
-			for _, f := range fields {
+			for _, f := range rec.fields {
 				if opts.Trim {
 					f = refStrip(f)
 				}
@@ -188,7 +237,7 @@ func refCSV(in string, opts Options) refResult {
 			t = 1
 		}
 		for i, c := range cols {
-			f := fields[c]
+			f := rec.fields[c]
 			if opts.Trim {
 				f = refStrip(f)
 			}
@@ -199,58 +248,4 @@ func refCSV(in string, opts Options) refResult {
 		res.distinct = append(res.distinct, int64(len(s)))
 	}
 	return res
-}
-
-// refFields parses one record strictly, byte by byte.
-func refFields(rec string, delim byte) ([]string, bool) {
-	var fields []string
-	var f []byte
-	const (
-		fieldStart = iota
-		unquoted
-		quoted
-		quoteInQuoted
-	)
-	state := fieldStart
-	for i := 0; i < len(rec); i++ {
-		c := rec[i]
-		switch state {
-		case fieldStart, unquoted:
-			switch {
-			case c == delim:
-				fields = append(fields, string(f))
-				f = f[:0]
-				state = fieldStart
-			case c == '"' && state == fieldStart:
-				state = quoted
-			case c == '"':
-				return nil, false
-			default:
-				f = append(f, c)
-				state = unquoted
-			}
-		case quoted:
-			if c == '"' {
-				state = quoteInQuoted
-			} else {
-				f = append(f, c)
-			}
-		case quoteInQuoted:
-			switch c {
-			case '"':
-				f = append(f, '"')
-				state = quoted
-			case delim:
-				fields = append(fields, string(f))
-				f = f[:0]
-				state = fieldStart
-			default:
-				return nil, false
-			}
-		}
-	}
-	if state == quoted {
-		return nil, false
-	}
-	return append(fields, string(f)), true
 }

@@ -16,6 +16,7 @@ type chunk struct {
 	lineOf   func(pos int) int64 // the 1-based input line of data[pos], for errors
 	buf      []byte              // the buffer to recycle after the scan, if any
 	fileBase int64               // offset of data[0] in the engine's fileSpace; -1 when not mapped
+	offset   int64               // offset of data[0] in the input, which orders errors
 }
 
 // worker scans chunks into its own sets (or sketches); the engine merges the
@@ -170,17 +171,15 @@ func (w *worker) scanLines(data []byte) {
 	w.rows += rows
 }
 
-var quote = []byte{'"'}
-
 // scanCSV counts the records of data. Records without a quote take the fast
-// path: they end at the next newline and split at each delimiter.
+// path: they end at the next record end and split at each delimiter.
 func (w *worker) scanCSV(c *chunk) error {
 	if w.e.fieldTarget != nil && !w.e.records {
 		return w.scanColumns(c)
 	}
-	nextQuote := -1 // data[:nextQuote] holds no quote; found lazily, as quotes are rare
+	a := ahead{quote: -1, cr: -1}
 	for pos := 0; pos < len(c.data); {
-		next, err := w.record(c, pos, &nextQuote)
+		next, err := w.record(c, pos, &a)
 		if err != nil {
 			return err
 		}
@@ -189,59 +188,59 @@ func (w *worker) scanCSV(c *chunk) error {
 	return nil
 }
 
-// record counts the record at pos and returns where the next one starts.
-// data[pos:*nextQuote] holds no quote when *nextQuote >= pos; it is found
+// ahead holds where the next quote and the next CR are, both rare, found
+// once and reused by the records before them: data[pos:quote] holds no
+// quote and data[pos:cr] no CR when they are >= pos, and they are found
 // again otherwise.
-func (w *worker) record(c *chunk, pos int, nextQuote *int) (int, error) {
+type ahead struct{ quote, cr int }
+
+// record counts the record at pos and returns where the next one starts.
+func (w *worker) record(c *chunk, pos int, a *ahead) (int, error) {
 	data := c.data
 	end := len(data)
 	if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
 		end = pos + i
 	}
-	if *nextQuote < pos {
-		if k := bytes.IndexByte(data[pos:], '"'); k >= 0 {
-			*nextQuote = pos + k
-		} else {
-			*nextQuote = len(data)
+	next := end + 1
+	if a.cr < pos {
+		a.cr = indexFrom(data, pos, '\r')
+	}
+	if a.cr < end { // CRLF ends the record; a lone CR too, where it is
+		if a.cr+1 != end || end == len(data) {
+			next = a.cr + 1
+		}
+		end = a.cr
+	}
+	if a.quote < pos {
+		a.quote = len(data)
+		if w.e.quoting {
+			a.quote = indexFrom(data, pos, w.e.quote)
 		}
 	}
-	if end <= *nextQuote {
-		if rec := trimCR(data[pos:end]); len(rec) > 0 {
-			if err := w.plainRecord(c, pos, rec); err != nil {
-				return 0, err
-			}
+	if end <= a.quote {
+		if end > pos {
+			return next, w.plainRecord(c, pos, data[pos:end])
 		}
-		return end + 1, nil
+		return next, nil // an empty line is no record
 	}
-	// Usually the quotes close on the line: an even number of them
-	// means the newline ends the record.
-	open := false
-	if end == len(data) || bytes.Count(data[*nextQuote:end], quote)&1 != 0 {
-		end, open = recordEnd(data, pos)
-	}
-	if end < 0 {
-		if open {
-			w.rows++
-			return len(data), w.bad(c, pos, "unterminated quote")
-		}
-		end = len(data)
-	}
-	if err := w.quotedRecord(c, pos, trimCR(data[pos:end])); err != nil {
-		return 0, err
-	}
-	return end + 1, nil
+	return w.quotedRecord(c, pos)
 }
 
-// plainRecord counts a record that holds no quote.
+// indexFrom is the index of the first c in data at or after pos, or len(data).
+func indexFrom(data []byte, pos int, c byte) int {
+	if k := bytes.IndexByte(data[pos:], c); k >= 0 {
+		return pos + k
+	}
+	return len(data)
+}
+
+// plainRecord counts a record that holds no quote (nor record end).
 func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 	e := w.e
-	if e.records && e.opts.Trim {
-		return w.quotedRecord(c, pos, rec)
-	}
 	w.rows++
-	if len(e.cols) > 0 {
+	if len(e.cols) > 0 || e.opts.Trim {
 		fields, r := w.fields[:0], rec
-		for len(fields) <= e.maxField {
+		for len(fields) <= e.maxField || e.records && e.opts.Trim {
 			k := indexByteShort(r, e.delim)
 			if k < 0 {
 				fields = append(fields, r)
@@ -251,13 +250,18 @@ func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 			r = r[k+1:]
 		}
 		w.fields = fields
-		if len(fields) <= e.maxField {
+		if len(e.cols) > 0 && len(fields) <= e.maxField {
 			return w.short(c, pos, len(fields))
 		}
 	}
 	t := 0
 	if e.records {
-		w.add(0, rec)
+		if e.opts.Trim {
+			w.canon = appendCanonical(w.canon[:0], w.fields, e.delim, e.quote, true)
+			w.addCopy(0, w.canon)
+		} else {
+			w.add(0, rec) // a record without quotes is its own canonical form
+		}
 		t = 1
 	}
 	for i, f := range e.cols {
@@ -270,25 +274,28 @@ func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 	return nil
 }
 
-// quotedRecord counts a record that needs the full RFC 4180 parser.
-func (w *worker) quotedRecord(c *chunk, pos int, rec []byte) error {
+// quotedRecord counts the record at pos, which holds a quote, with the
+// full parser, and returns where the next record starts: after its record
+// end, or, when it is malformed, after the first record end at or after
+// the fault (so a bad record costs that record and no other).
+func (w *worker) quotedRecord(c *chunk, pos int) (int, error) {
 	e := w.e
 	w.rows++
 	want := 0 // all fields
 	if !e.records {
 		want = e.maxField + 1
 	}
-	fields, scratch, msg := parseRecord(rec, e.delim, want, w.fields[:0], w.scratch)
+	fields, scratch, next, f := parseRecordAt(c.data, pos, e.delim, e.quote, want, w.fields[:0], w.scratch)
 	w.fields, w.scratch = fields, scratch
-	if msg != "" {
-		return w.bad(c, pos, msg)
+	if f.msg != "" {
+		return next, w.bad(c, f.at, f.field, f.msg)
 	}
 	if len(e.cols) > 0 && len(fields) <= e.maxField {
-		return w.short(c, pos, len(fields))
+		return next, w.short(c, pos, len(fields))
 	}
 	t := 0
 	if e.records {
-		w.canon = appendCanonical(w.canon[:0], fields, e.delim, e.opts.Trim)
+		w.canon = appendCanonical(w.canon[:0], fields, e.delim, e.quote, e.opts.Trim)
 		w.addCopy(0, w.canon)
 		t = 1
 	}
@@ -299,27 +306,44 @@ func (w *worker) quotedRecord(c *chunk, pos int, rec []byte) error {
 		}
 		w.addCopy(t+i, v) // may point into scratch
 	}
-	return nil
+	return next, nil
 }
 
 func (w *worker) short(c *chunk, pos int, n int) error {
 	e := w.e
 	for i, f := range e.cols {
 		if f >= n {
-			return w.bad(c, pos, fmt.Sprintf("row has %d fields, column %s is field %d", n, e.names[len(e.names)-len(e.cols)+i], f+1))
+			return w.bad(c, pos, 0, fmt.Sprintf("row has %d fields, column %s is field %d", n, e.names[len(e.names)-len(e.cols)+i], f+1))
 		}
 	}
-	return w.bad(c, pos, "row too short")
+	return w.bad(c, pos, 0, "row too short")
 }
 
-// bad reports a malformed row, or counts it as skipped in lenient mode.
-func (w *worker) bad(c *chunk, pos int, msg string) error {
+// bad reports a malformed row, whose fault is at data[pos] (in its
+// 1-based field, 0 for the row as a whole), or counts it as skipped in
+// lenient mode.
+func (w *worker) bad(c *chunk, pos, field int, msg string) error {
 	if w.e.opts.Lenient {
 		w.skipped++
 		return nil
 	}
-	return hotpath.Errorf(hotpath.EINVALID, "line %d: %s", c.lineOf(pos), msg)
+	where := fmt.Sprintf("line %d", c.lineOf(pos))
+	if field > 0 {
+		where += fmt.Sprintf(", field %d", field)
+	}
+	return &recordError{at: c.offset + int64(pos), err: hotpath.Errorf(hotpath.EINVALID, "%s: %s", where, msg)}
 }
+
+// recordError is a malformed record's error with its place in the input:
+// of the errors the workers find, the first in the input is reported (the
+// chunks after it may start in the wrong place, and fail otherwise).
+type recordError struct {
+	at  int64
+	err error
+}
+
+func (r *recordError) Error() string { return r.err.Error() }
+func (r *recordError) Unwrap() error { return r.err }
 
 // indexByteShort is bytes.IndexByte for fields that are usually short:
 // the first 16 bytes are searched a word at a time (SWAR: the lowest zero
@@ -349,165 +373,11 @@ func indexByteShort(b []byte, c byte) int {
 	return -1
 }
 
-func trimCR(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		return b[:n-1]
-	}
-	return b
-}
-
-// recordEnd finds the newline that ends the record starting at pos: the
-// first one after an even number of quotes. It returns -1 when data ends
-// first, with open telling whether a quote was left open.
-func recordEnd(data []byte, pos int) (end int, open bool) {
-	return recordEndFrom(data, pos, false)
-}
-
-// recordEndFrom is recordEnd from a position inside quotes when open is true.
-func recordEndFrom(data []byte, pos int, open bool) (int, bool) {
-	for {
-		if open {
-			q := bytes.IndexByte(data[pos:], '"')
-			if q < 0 {
-				return -1, true
-			}
-			pos += q + 1
-			open = false
-			continue
-		}
-		rest := data[pos:]
-		nl := bytes.IndexByte(rest, '\n')
-		if nl < 0 {
-			nl = len(rest)
-		}
-		q := bytes.IndexByte(rest[:nl], '"')
-		if q < 0 {
-			if nl == len(rest) {
-				return -1, false
-			}
-			return pos + nl, false
-		}
-		pos += q + 1
-		open = true
-	}
-}
-
-// parseRecord splits one record (its line terminator removed) into fields
-// as RFC 4180 reads them: a quoted field may hold delimiters, newlines and
-// doubled quotes. Unescaped values are written to scratch, sized up front
-// so that earlier fields stay valid. msg describes the first quoting error.
-// With want > 0 only the first want fields are returned; the rest of the
-// record is only checked (checkFields), which is cheaper.
-func parseRecord(rec []byte, delim byte, want int, fields [][]byte, scratch []byte) ([][]byte, []byte, string) {
-	if cap(scratch) < len(rec) {
-		scratch = make([]byte, 0, len(rec))
-	}
-	scratch = scratch[:0]
-	pos := 0
-	for {
-		if pos < len(rec) && rec[pos] == '"' {
-			j, escaped := pos+1, false
-			for {
-				k := bytes.IndexByte(rec[j:], '"')
-				if k < 0 {
-					return fields, scratch, "unterminated quote"
-				}
-				j += k
-				if j+1 < len(rec) && rec[j+1] == '"' {
-					escaped = true
-					j += 2
-					continue
-				}
-				break
-			}
-			v := rec[pos+1 : j]
-			if escaped {
-				s0 := len(scratch)
-				for i := 0; i < len(v); i++ {
-					scratch = append(scratch, v[i])
-					if v[i] == '"' {
-						i++
-					}
-				}
-				v = scratch[s0:]
-			}
-			fields = append(fields, v)
-			pos = j + 1
-			if pos == len(rec) {
-				return fields, scratch, ""
-			}
-			if rec[pos] != delim {
-				return fields, scratch, "extraneous character after a closing quote"
-			}
-			pos++
-			if len(fields) == want {
-				return fields, scratch, checkFields(rec[pos:], delim)
-			}
-			continue
-		}
-		v := rec[pos:]
-		k := bytes.IndexByte(v, delim)
-		if k >= 0 {
-			v = v[:k]
-		}
-		if bytes.IndexByte(v, '"') >= 0 {
-			return fields, scratch, "bare quote in an unquoted field"
-		}
-		fields = append(fields, v)
-		if k < 0 {
-			return fields, scratch, ""
-		}
-		pos += k + 1
-		if len(fields) == want {
-			return fields, scratch, checkFields(rec[pos:], delim)
-		}
-	}
-}
-
-// checkFields returns the first quoting error of the fields of rec, which
-// starts at a field, as parseRecord reports it, or "". Only the quotes are
-// looked at: a run of fields without one is valid whatever it holds.
-func checkFields(rec []byte, delim byte) string {
-	for {
-		if len(rec) > 0 && rec[0] == '"' {
-			j := 1
-			for {
-				k := bytes.IndexByte(rec[j:], '"')
-				if k < 0 {
-					return "unterminated quote"
-				}
-				j += k
-				if j+1 < len(rec) && rec[j+1] == '"' {
-					j += 2
-					continue
-				}
-				break
-			}
-			j++ // past the closing quote
-			if j == len(rec) {
-				return ""
-			}
-			if rec[j] != delim {
-				return "extraneous character after a closing quote"
-			}
-			rec = rec[j+1:]
-			continue
-		}
-		q := bytes.IndexByte(rec, '"')
-		if q < 0 {
-			return ""
-		}
-		if rec[q-1] != delim { // inside an unquoted field, not at the start of one
-			return "bare quote in an unquoted field"
-		}
-		rec = rec[q:]
-	}
-}
-
-// appendCanonical writes fields as one CSV record quoted only where needed,
-// so that records with equal fields get equal bytes however they were
-// quoted. A record without quotes is its own canonical form.
-func appendCanonical(dst []byte, fields [][]byte, delim byte, trim bool) []byte {
+// appendCanonical writes fields as one record quoted only where needed
+// (with quote; without quoting, quote is '\n', which no field holds), so
+// that records with equal fields get equal bytes however they were quoted.
+// A record without quotes is its own canonical form.
+func appendCanonical(dst []byte, fields [][]byte, delim, quote byte, trim bool) []byte {
 	for i, f := range fields {
 		if trim {
 			f = pyStrip(f)
@@ -515,18 +385,18 @@ func appendCanonical(dst []byte, fields [][]byte, delim byte, trim bool) []byte 
 		if i > 0 {
 			dst = append(dst, delim)
 		}
-		if bytes.IndexByte(f, delim) < 0 && bytes.IndexByte(f, '"') < 0 && bytes.IndexByte(f, '\n') < 0 {
+		if bytes.IndexByte(f, delim) < 0 && bytes.IndexByte(f, quote) < 0 {
 			dst = append(dst, f...)
 			continue
 		}
-		dst = append(dst, '"')
+		dst = append(dst, quote)
 		for _, b := range f {
-			if b == '"' {
-				dst = append(dst, '"')
+			if b == quote {
+				dst = append(dst, quote)
 			}
 			dst = append(dst, b)
 		}
-		dst = append(dst, '"')
+		dst = append(dst, quote)
 	}
 	return dst
 }

@@ -8,4 +8,4 @@ var hasAVX2 = cpu.X86.HasAVX2
 // structuralMasks).
 //
 //go:noescape
-func structuralAVX2(data *byte, blocks int, delim byte, masks *blockMasks)
+func structuralAVX2(data *byte, blocks int, delim, quote byte, masks *blockMasks)

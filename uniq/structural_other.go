@@ -4,6 +4,6 @@ package uniq
 
 const hasAVX2 = false
 
-func structuralAVX2(data *byte, blocks int, delim byte, masks *blockMasks) {
+func structuralAVX2(data *byte, blocks int, delim, quote byte, masks *blockMasks) {
 	panic("unreachable")
 }

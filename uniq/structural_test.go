@@ -12,7 +12,8 @@ func TestStructuralMasks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("ab,\n\";\t\r\x00\xff\x80\x0a\x22\x2c")
 	for n := 0; n < 300; n++ {
-		for _, delim := range []byte{',', ';', '\t', 0x00, 0xff} {
+		for _, dq := range [][2]byte{{',', '"'}, {';', '\''}, {'\t', '\n'}, {0x00, '"'}, {0xff, 0x00}} {
+			delim, quote := dq[0], dq[1]
 			data := make([]byte, n)
 			for i := range data {
 				if rng.IntN(4) == 0 {
@@ -21,12 +22,12 @@ func TestStructuralMasks(t *testing.T) {
 					data[i] = alphabet[rng.IntN(len(alphabet))]
 				}
 			}
-			masks := structuralMasks(data, delim, nil)
+			masks := structuralMasks(data, delim, quote, nil)
 			if len(masks) != (n+63)/64 {
 				t.Fatalf("n=%d: %d masks", n, len(masks))
 			}
 			for i, c := range data {
-				wantEnd := c == '\n' || c == '"'
+				wantEnd := c == '\n' || c == '\r' || c == quote
 				wantField := wantEnd || c == delim
 				m := masks[i/64]
 				if got := m.fields>>(i%64)&1 == 1; got != wantField {
@@ -43,7 +44,7 @@ func TestStructuralMasks(t *testing.T) {
 			}
 			if hasAVX2 && n >= 64 { // the word-at-a-time code on the same data
 				for i := range n / 64 {
-					if w := structuralWord(data[64*i:64*i+64], delim); w != masks[i] {
+					if w := structuralWord(data[64*i:64*i+64], delim, quote); w != masks[i] {
 						t.Fatalf("n=%d: block %d: word code %+v, vector code %+v", n, i, w, masks[i])
 					}
 				}

@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,7 +46,8 @@ import (
 // Options says what to count and how.
 type Options struct {
 	// Columns are column names or 1-based indexes; each is counted on its
-	// own, all in one pass. Empty (and Records false): distinct lines,
+	// own, all in one pass. A header name wins over an index that reads the
+	// same ("1"); "#N" is always the Nth column. Empty (and Records false): distinct lines,
 	// stripped of surrounding whitespace, as Python's "for line in open(f)"
 	// reads them.
 	Columns []string
@@ -55,6 +57,11 @@ type Options struct {
 	NoHeader bool
 	// Delimiter separates fields; 0 means ','.
 	Delimiter byte
+	// Quote is the byte that quotes fields (RFC 4180); 0 means '"'.
+	Quote byte
+	// NoQuote reads every quote byte as data: fields end at delimiters and
+	// records at line ends, whatever they hold (plain TSV).
+	NoQuote bool
 	// Trim strips surrounding whitespace from every field.
 	Trim bool
 	// Top asks for the Top most frequent values of each column with their counts.
@@ -79,6 +86,24 @@ type Options struct {
 	// Progress, if set, is called (never concurrently) with the bytes done
 	// and the total (-1 when unknown).
 	Progress func(done, total int64)
+}
+
+// SetQuote sets Quote and NoQuote from the text of a --quote option: one
+// byte, "none", or "" for the default, which is '"', except for
+// tab-separated input (Delimiter '\t', set first), which is none as in
+// plain TSV.
+func (o *Options) SetQuote(s string) error {
+	switch {
+	case s == "" && o.Delimiter == '\t', s == "none":
+		o.Quote, o.NoQuote = 0, true
+	case s == "":
+		o.Quote, o.NoQuote = 0, false
+	case len(s) == 1:
+		o.Quote, o.NoQuote = s[0], false
+	default:
+		return hotpath.Errorf(hotpath.EINVALID, "quote must be one byte or none, got %q", s)
+	}
+	return nil
 }
 
 // Result is the outcome of a count.
@@ -123,13 +148,17 @@ type engine struct {
 	// when a field is asked twice (scanColumns then does not apply).
 	fieldTarget []int
 	delim       byte
-	precision   uint8
-	workers     int
-	chunkSize   int
-	setCfg      setConfig
-	mem         atomic.Int64
-	files       *fileSpace // mapped inputs the sets point into
-	mapped      [][]byte   // the mappings, unmapped when the count ends
+	// quote is the quoting byte; without quoting it is '\n', which the
+	// parsers meet only as a record end (see record.go).
+	quote     byte
+	quoting   bool
+	precision uint8
+	workers   int
+	chunkSize int
+	setCfg    setConfig
+	mem       atomic.Int64
+	files     *fileSpace // mapped inputs the sets point into
+	mapped    [][]byte   // the mappings, unmapped when the count ends
 
 	workerSet []*worker
 	// radix: workers stage hashed values by partition (see radix.go)
@@ -164,8 +193,18 @@ func newEngine(opts Options) (*engine, error) {
 	if e.delim == 0 {
 		e.delim = ','
 	}
-	if e.delim == '"' || e.delim == '\n' || e.delim == '\r' {
+	e.quote, e.quoting = opts.Quote, !opts.NoQuote
+	if e.quote == 0 {
+		e.quote = '"'
+	}
+	if !e.quoting {
+		e.quote = '\n'
+	}
+	if e.delim == '\n' || e.delim == '\r' || e.quoting && e.delim == e.quote {
 		return nil, hotpath.Errorf(hotpath.EINVALID, "delimiter %q cannot be used", e.delim)
+	}
+	if e.quoting && (e.quote == '\n' || e.quote == '\r') {
+		return nil, hotpath.Errorf(hotpath.EINVALID, "quote %q cannot be used", e.quote)
 	}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
@@ -222,18 +261,21 @@ func (e *engine) resolveColumns(header [][]byte, empty bool) error {
 	maxField := 0
 	for _, c := range e.opts.Columns {
 		idx := -1
+		index, byIndex := strings.CutPrefix(c, "#")
 		for i, h := range header {
-			if string(h) == c {
+			if string(h) == c && !byIndex {
 				idx = i
 				break
 			}
 		}
 		name := c
 		if idx < 0 {
-			n, err := strconv.Atoi(c)
+			n, err := strconv.Atoi(index)
 			switch {
 			case empty:
 				n = 1
+			case err != nil && byIndex:
+				return hotpath.Errorf(hotpath.EINVALID, "column %q: after # comes a 1-based index", c)
 			case err != nil && e.opts.NoHeader:
 				return hotpath.Errorf(hotpath.EINVALID, "column %q: without a header, columns are 1-based indexes", c)
 			case err != nil:
@@ -410,15 +452,27 @@ func (e *engine) progress(n int64) {
 	e.opts.Progress(e.done, e.total)
 }
 
+// firstError returns the error to report of the workers' errors: the
+// malformed record first in the input (a chunk after it may start in the
+// wrong place, and fail otherwise), else the first that is not a
+// cancellation.
 func firstError(errs []error) error {
 	var first error
+	var rec *recordError
 	for _, err := range errs {
+		var r *recordError
+		if errors.As(err, &r) && (rec == nil || r.at < rec.at) {
+			rec = r
+		}
 		if err == nil {
 			continue
 		}
 		if first == nil || (first == context.Canceled && err != context.Canceled) {
 			first = err
 		}
+	}
+	if rec != nil {
+		return rec.err
 	}
 	return first
 }

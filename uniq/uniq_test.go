@@ -207,17 +207,17 @@ func TestBadInput(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"unterminated quote", "a,b\n1,x\n2,\"y\n3,z\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 3: unterminated quote"},
+		{"unterminated quote", "a,b\n1,x\n2,\"y\n3,z\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 3, field 2: unterminated quote"},
 		{"short row", "a,b\n1,x\n2\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 3: row has 1 fields, column b is field 2"},
-		{"bare quote", "a,b\n1,x\"y\"\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 2: bare quote"},
-		{"after closing quote", "a,b\n1,\"x\"y\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 2: extraneous character"},
-		{"after closing quote in the rest", "a,b,c\n1,x,\"p\"q\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 2: extraneous character"},
-		{"bare quote in the rest", "a,b,c\n1,x,\"p\"\n1,x,p\"q\"\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 3: bare quote"},
+		{"bare quote", "a,b\n1,x\"y\"\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 2, field 2: bare quote"},
+		{"after closing quote", "a,b\n1,\"x\"y\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 2, field 2: extraneous character"},
+		{"after closing quote in the rest", "a,b,c\n1,x,\"p\"q\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 2, field 3: extraneous character"},
+		{"bare quote in the rest", "a,b,c\n1,x,\"p\"\n1,x,p\"q\"\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 3, field 3: bare quote"},
 		{"line counts quoted newlines", "a,b\n\"1\n2\",x\n3\n", Options{Columns: []string{"b"}}, hotpath.EINVALID, "line 4:"},
 		{"unknown column", "a,b\n1,2\n", Options{Columns: []string{"c"}}, hotpath.ENOTFOUND, `column "c" not found`},
 		{"name without header", "a,b\n", Options{Columns: []string{"a"}, NoHeader: true}, hotpath.EINVALID, "1-based indexes"},
 		{"index zero", "a,b\n", Options{Columns: []string{"0"}}, hotpath.EINVALID, "indexes start at 1"},
-		{"header unterminated", "\"a,b\n", Options{Columns: []string{"a"}}, hotpath.EINVALID, "line 1: unterminated quote"},
+		{"header unterminated", "\"a,b\n", Options{Columns: []string{"a"}}, hotpath.EINVALID, "line 1, field 1: unterminated quote"},
 		{"top with approx", "a\n", Options{Top: 1, Approx: true}, hotpath.EINVALID, "exact"},
 	}
 	for _, tt := range tests {
@@ -553,19 +553,22 @@ func TestCancel(t *testing.T) {
 }
 
 // TestParseRecordWant checks that parsing only the first fields of a record
-// (the rest merely checked) reports the same error as parsing it all.
+// (or none, as the boundary walks do) reports the same fault and the same
+// next record as parsing it all.
 func TestParseRecordWant(t *testing.T) {
 	for _, rec := range []string{
 		`a,b,c`, `a,"b,c",d`, `"a""b",c,"d"`, `a,b,c"d`, `a,b,"c"d`, `a,b,"c`, `a,b,,"c""",`,
 		`a,"b"x,c`, `a,b,"",x"`, `"a",b,"c""d"",e`, `a,b,c,"d,e",f"g`, `a,b,`, `a`,
+		"a,\"b\nc\"\rd,e", "a,b\"c\r\nd", "\"a\"x\"\n\"b\"",
 	} {
-		_, _, all := parseRecord([]byte(rec), ',', 0, nil, nil)
-		for want := 1; want <= 3; want++ {
-			fields, _, got := parseRecord([]byte(rec), ',', want, nil, nil)
-			if got != all {
-				t.Errorf("%q want %d: error %q, all fields give %q", rec, want, got, all)
+		data := []byte(rec + "\nnext")
+		_, _, allNext, all := parseRecordAt(data, 0, ',', '"', 0, nil, nil)
+		for want := -1; want <= 3; want++ {
+			fields, _, next, got := parseRecordAt(data, 0, ',', '"', want, nil, nil)
+			if got != all || next != allNext {
+				t.Errorf("%q want %d: fault %v next %d, all fields give %v next %d", rec, want, got, next, all, allNext)
 			}
-			if got == "" && len(fields) > want {
+			if got.msg == "" && len(fields) > max(want, 0) && want != 0 {
 				t.Errorf("%q want %d: %d fields", rec, want, len(fields))
 			}
 		}

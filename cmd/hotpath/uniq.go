@@ -24,11 +24,22 @@ Counts distinct values exactly, on every core, in bounded memory.
 With no column: distinct lines, each stripped of surrounding whitespace,
 exactly as Python's "for line in open(f): s.add(line.strip())" counts them
 ("\n", "\r\n" and a lone "\r" end a line). With -c: distinct values of each
-named column (RFC 4180: quoted fields, doubled quotes, newlines inside
-quotes, CRLF), all in one pass. With --records: distinct whole records,
+named column (RFC 4180: quoted fields, doubled quotes, record ends inside
+quotes), all in one pass. With --records: distinct whole records,
 compared field by field so quoting does not matter. Several files count
 together, as one; "-" reads stdin; gzip and zstd input is decompressed on
 the fly. A UTF-8 byte order mark is ignored; blank lines are not CSV rows.
+
+Records end at "\n", "\r\n" or a lone "\r" (classic Mac files), as in
+Python's csv module and Excel. A column is a header name or a 1-based
+index; when a header cell reads like an index ("1"), the name wins, and
+"#N" always means the Nth column. An empty field is a value like any other
+(DuckDB reads it as NULL, so its counts can be one lower). A malformed
+record (a quote inside an unquoted field, a character after a closing
+quote, a quote never closed, too few fields) is an error naming its line
+and field; with --lenient it is skipped and counted, and the next record
+starts at the first line end after the fault, so a skipped record costs
+that record only (a quote never closed runs to the end of the input).
 
 --approx estimates with HyperLogLog (64-bit xxh3 hashes, Ertl's improved
 estimator) in 2^precision bytes per column: standard error
@@ -94,11 +105,12 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "uniq", "[flags] FILE... (- for stdin)", uniqDescription)
 	var cols columnList
 	fs.Var(&cols, "c", "shorthand for --column")
-	fs.Var(&cols, "column", "column `NAME|INDEX` to count (1-based index; repeatable or comma-separated)")
+	fs.Var(&cols, "column", "column `NAME|INDEX|#N` to count (1-based index; a header name wins, #N is always the Nth; repeatable or comma-separated)")
 	records := fs.Bool("records", false, "count distinct whole records")
 	noHeader := fs.Bool("no-header", false, "the first row is data; columns are 1-based indexes")
 	delim := fs.String("delimiter", ",", "field delimiter (one byte; \\t for tab)")
-	tab := fs.Bool("tab", false, "fields are tab-separated (same as --delimiter '\\t')")
+	tab := fs.Bool("tab", false, "fields are tab-separated (same as --delimiter '\\t'; quoting is then off unless --quote says)")
+	quoteChar := fs.String("quote", "", "`CHAR` that quotes fields, or none: quotes are data, fields end at delimiters (default \" for CSV, none for tab-separated)")
 	trim := fs.Bool("trim", false, "strip surrounding whitespace from every field")
 	top := fs.Int("top", 0, "also print the `K` most frequent values of each column with their counts")
 	approx := fs.Bool("approx", false, "estimate with HyperLogLog in fixed memory (error: see above)")
@@ -106,7 +118,7 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	var memory byteSize
 	fs.Var(&memory, "memory", "memory `SIZE` for the exact sets (e.g. 512M, 2G); past it they spill to --temp-dir and the count stays exact (default half of RAM)")
 	tempDir := fs.String("temp-dir", "", "`DIR` for spill runs (default $TMPDIR or /tmp)")
-	lenient := fs.Bool("lenient", false, "skip malformed rows (unterminated quote, too few fields) and report how many")
+	lenient := fs.Bool("lenient", false, "skip malformed records (stray or unclosed quote, too few fields), each alone, and report how many")
 	asJSON := fs.Bool("json", false, "print JSON: per column the distinct count and top values; rows, bytes, seconds")
 	workers := fs.Int("workers", 0, "scanning goroutines (default: one per core)")
 	chunk := byteSize(0)
@@ -136,6 +148,9 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 		Columns: cols, Records: *records, NoHeader: *noHeader, Delimiter: d[0], Trim: *trim,
 		Top: *top, Approx: *approx, Precision: uint8(*precision), MemoryLimit: int64(memory),
 		TempDir: *tempDir, Lenient: *lenient, Workers: *workers, ChunkSize: int(chunk),
+	}
+	if err := opts.SetQuote(*quoteChar); err != nil {
+		return Usagef("--quote: %v", err)
 	}
 	if env.Getenv != nil && opts.TempDir == "" {
 		opts.TempDir = env.Getenv("TMPDIR")
