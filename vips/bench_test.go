@@ -2,7 +2,6 @@ package vips
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,14 +14,16 @@ import (
 	govips "github.com/davidbyttow/govips/v2/vips"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/internal/gen"
 )
 
 // The benchmarks run on photo-like 12 MP JPEGs (about 3.7 MB) made by
-// ../shared/make_photos.py (beside the repository; $HOTPATH_MAKE_PHOTOS) with Debian's python3-pil, cached in the user
-// cache dir (or $HOTPATH_BENCH_PHOTOS). Compare sub-benchmarks of one run:
+// internal/gen (as `hotpath gen photos`), cached in the user cache dir (or
+// $HOTPATH_BENCH_PHOTOS). Compare sub-benchmarks of one run:
 //
 //	go test ./vips/ -run '^$' -bench . -benchtime 10x
 
+// pythonWithPIL runs the Pillow comparisons (Debian's python3-pil).
 const pythonWithPIL = "/usr/bin/python3"
 
 var (
@@ -31,7 +32,7 @@ var (
 	photosErr  error
 )
 
-// benchPhoto returns the path of a generated 12 MP JPEG, or skips with the
+// benchPhoto returns the path of a generated 12 MP JPEG, or fails with the
 // reason it cannot be made.
 func benchPhoto(b *testing.B) string {
 	b.Helper()
@@ -44,24 +45,10 @@ func benchPhoto(b *testing.B) string {
 			}
 			photosDir = filepath.Join(cache, "hotpath-bench", "photos")
 		}
-		if _, err := os.Stat(filepath.Join(photosDir, "photo1.jpg")); err == nil {
-			return
-		}
-		script := os.Getenv("HOTPATH_MAKE_PHOTOS")
-		if script == "" {
-			// shared/ sits beside the repository (CI copies it there).
-			script = filepath.Join("..", "..", "shared", "make_photos.py")
-		}
-		if err := exec.Command(pythonWithPIL, "-c", "import PIL").Run(); err != nil {
-			photosErr = fmt.Errorf("%s has no PIL (apt-get install python3-pil) to make the 12 MP test photos", pythonWithPIL)
-			return
-		}
-		if out, err := exec.Command(pythonWithPIL, script, photosDir, "2").CombinedOutput(); err != nil {
-			photosErr = fmt.Errorf("making test photos with %s: %v: %s", script, err, out)
-		}
+		_, photosErr = gen.WritePhotos(context.Background(), photosDir, 2, gen.DefaultPhotoOptions())
 	})
 	if photosErr != nil {
-		b.Skip(photosErr)
+		b.Fatal(photosErr)
 	}
 	return filepath.Join(photosDir, "photo0.jpg")
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Upload benchmark: hotpath serve vs the FastAPI baseline
-# (/work/shared/baselines/fastapi_images, 2 uvicorn workers), side by side in
+# ($HOTPATH_BASELINES/fastapi_images, 2 uvicorn workers), side by side in
 # one run, on the same photo-like 12 MP JPEGs, the same presets (thumb 200
 # JPEG q80, medium 800 JPEG q80, large 1600 WebP q80), both storing to local
 # disk, at 1, 8 and 64 concurrent uploads. Each server is started fresh for
@@ -9,7 +9,8 @@
 # Usage: bench/images/run.sh            (from the repository root)
 # Env:   LEVELS="1 8 64"  SERVERS="baseline hotpath"  PHOTOS=8
 #        UPLOADS_PER_CLIENT=2 MIN_UPLOADS=8 (uploads per level: the larger)
-#        BASELINE_DIR_APP=../shared/baselines/fastapi_images  MAKE_PHOTOS=../shared/make_photos.py  PY=/usr/bin/python3
+#        HOTPATH_BASELINES=../shared/baselines (bench/baselines.sh)  PY=/usr/bin/python3
+# The photos are made by `hotpath gen photos`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -18,8 +19,9 @@ SERVERS=${SERVERS:-"baseline hotpath"}
 PHOTOS=${PHOTOS:-8}
 UPLOADS_PER_CLIENT=${UPLOADS_PER_CLIENT:-2}
 MIN_UPLOADS=${MIN_UPLOADS:-8}
-APP_DIR=${BASELINE_DIR_APP:-$ROOT/../shared/baselines/fastapi_images}
-MAKE_PHOTOS=${MAKE_PHOTOS:-$ROOT/../shared/make_photos.py}
+. "$ROOT/bench/baselines.sh"
+APP_DIR=$HOTPATH_BASELINES/fastapi_images
+[[ " $SERVERS " != *" baseline "* ]] || need_baseline fastapi_images 'SERVERS=hotpath'
 PY=${PY:-/usr/bin/python3}
 HP_PORT=${HP_PORT:-18080}
 BL_PORT=${BL_PORT:-18090}
@@ -33,11 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(ls "$PHOTO_DIR"/*.jpg 2>/dev/null | wc -l)" -lt "$PHOTOS" ]; then
-  echo "making $PHOTOS photo-like 12 MP JPEGs in $PHOTO_DIR" >&2
-  "$PY" "$MAKE_PHOTOS" "$PHOTO_DIR" "$PHOTOS"
-fi
 go build -o "$WORK/hotpath" ./cmd/hotpath
+"$WORK/hotpath" gen photos --count "$PHOTOS" "$PHOTO_DIR"   # photo-like 12 MP JPEGs; kept when made before
 go build -o "$WORK/loadgen" ./bench/images/loadgen
 
 wait_http() { # URL LOG

@@ -10,9 +10,8 @@
 //
 // The server runs in-process over the embedded backends (disk, SQLite,
 // in-memory cache) and the libvips engine, with its default worker pool (one
-// worker per CPU). Photos come from ../shared/make_photos.py run with
-// Debian's /usr/bin/python3 (python3-pil); vipsthumbnail is Debian's
-// libvips-tools.
+// worker per CPU). Photos are made by internal/gen (as `hotpath gen photos`);
+// vipsthumbnail is Debian's libvips-tools.
 package main
 
 import (
@@ -39,6 +38,7 @@ import (
 	"github.com/hotpath/hotpath/disk"
 	hphttp "github.com/hotpath/hotpath/http"
 	"github.com/hotpath/hotpath/inmem"
+	"github.com/hotpath/hotpath/internal/gen"
 	"github.com/hotpath/hotpath/pipeline"
 	"github.com/hotpath/hotpath/sqlite"
 	"github.com/hotpath/hotpath/vips"
@@ -166,26 +166,15 @@ func run(dir string, nImages int, duration time.Duration, clients []int, only st
 	return nil
 }
 
-// makePhotos generates nImages photo-like 12 MP JPEGs with make_photos.py
-// and, for "png", the same pictures as PNG.
+// makePhotos generates nImages photo-like 12 MP JPEGs (internal/gen, kept
+// when made before) and, for "png", the same pictures as PNG.
 func makePhotos(dir string, nImages int, formats []string) (map[string][]string, error) {
-	script := os.Getenv("HOTPATH_MAKE_PHOTOS")
-	if script == "" {
-		script = filepath.Join("..", "shared", "make_photos.py") // shared/ beside the repository; run from its root
+	jpegs, err := gen.WritePhotos(context.Background(), filepath.Join(dir, "photos"), nImages, gen.DefaultPhotoOptions())
+	if err != nil {
+		return nil, err
 	}
-	jpegDir := filepath.Join(dir, "photos")
 	out := map[string][]string{}
-	existing, _ := filepath.Glob(filepath.Join(jpegDir, "photo*.jpg"))
-	if len(existing) < nImages {
-		log.Printf("generating %d photos with %s", nImages, script)
-		cmd := exec.Command("/usr/bin/python3", script, jpegDir, strconv.Itoa(nImages))
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("make_photos.py: %w", err)
-		}
-	}
-	for i := range nImages {
-		j := filepath.Join(jpegDir, fmt.Sprintf("photo%d.jpg", i))
+	for _, j := range jpegs {
 		out["jpeg"] = append(out["jpeg"], j)
 		p := strings.TrimSuffix(j, ".jpg") + ".png"
 		if _, err := os.Stat(p); err != nil && contains(formats, "png") {

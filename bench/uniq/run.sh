@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of `hotpath uniq` on the generated CSV (warm cache):
-# hotpath, the seed's Python baselines, `LC_ALL=C sort -u | wc -l` and DuckDB
+# hotpath, the Python baselines, `LC_ALL=C sort -u | wc -l` and DuckDB
 # (npm @duckdb/node-api). Prints wall time, peak RSS, the counts (which must
 # agree: the script fails otherwise) and each tool's wall and CPU
 # (user+sys) time as a ratio of hotpath's.
@@ -8,8 +8,9 @@
 # Environment:
 #   HOTPATH_BENCH_DIR  where the data and the binary go (default /tmp/hotpath-bench; not in git)
 #   ROWS               rows to generate (default 20000000, ~1 GB); the file is reused when it exists
-#   DISTINCT_RECORDS, DISTINCT_USERS   gen_csv.py's --distinct-records/--distinct-users
+#   DISTINCT_RECORDS, DISTINCT_USERS   `hotpath gen csv`'s --distinct-records/--distinct-users
 #                      (defaults 16000000 and 1000000, scaled down with ROWS)
+#   HOTPATH_BASELINES  the Python baselines (default ../shared/baselines; bench/baselines.sh)
 #   MODES              which comparisons (default "lines user_id records")
 #   SKIP               tools to leave out, e.g. "python sort"
 #   REPEAT             runs per tool; the fastest is reported (default 3: the
@@ -17,8 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-shared=${SHARED_DIR:-$root/../shared}
-[ -f "$shared/gen_csv.py" ] || shared=/work/shared
+. "$root/bench/baselines.sh"
 dir=${HOTPATH_BENCH_DIR:-/tmp/hotpath-bench}
 rows=${ROWS:-20000000}
 records=${DISTINCT_RECORDS:-$(( rows * 4 / 5 ))}
@@ -39,11 +39,15 @@ fi
 if [[ "$skip" != *" duckdb "* ]] && [ ! -d "$here/node_modules/@duckdb/node-api" ]; then
   (cd "$here" && npm install --no-audit --no-fund >/dev/null)
 fi
-if [ ! -s "$data" ] || [ ! -s "$data.expected" ]; then
-  echo "generating $data ($rows rows; takes a while, reused next time)" >&2
-  python3 "$shared/gen_csv.py" "$data" --rows "$rows" --distinct-records "$records" --distinct-users "$users"
+if [[ "$skip" != *" python "* ]]; then
+  need_baseline seed_uniq_lines.py "SKIP=python"
+  need_baseline seed_uniq_column.py "SKIP=python"
 fi
 (cd "$root" && go build -o "$dir/hotpath" ./cmd/hotpath)
+if [ ! -s "$data" ] || [ ! -s "$data.expected" ]; then
+  echo "generating $data ($rows rows, reused next time)" >&2
+  "$dir/hotpath" gen csv --rows "$rows" --distinct-records "$records" --distinct-users "$users" "$data"
+fi
 # Warm the page cache the way reading the file leaves it: drop the file's
 # pages, then read it once. The pages a writer left behind (the generator's)
 # are small folios; read back, the kernel caches the file in 2 MB folios,
@@ -77,12 +81,12 @@ for mode in $modes; do
   case $mode in
     lines)
       measure hotpath lines "$dir/hotpath" uniq "$data"
-      measure python lines python3 "$shared/baselines/seed_uniq_lines.py" "$data"
+      measure python lines python3 "$HOTPATH_BASELINES/seed_uniq_lines.py" "$data"
       measure sort lines sh -c 'LC_ALL=C sort -u "$1" | wc -l' sh "$data"
       measure duckdb lines node "$here/duckdb.mjs" lines "$data" ;;
     user_id)
       measure hotpath user_id "$dir/hotpath" uniq -c user_id "$data"
-      measure python user_id python3 "$shared/baselines/seed_uniq_column.py" "$data" user_id
+      measure python user_id python3 "$HOTPATH_BASELINES/seed_uniq_column.py" "$data" user_id
       measure duckdb user_id node "$here/duckdb.mjs" column "$data" user_id ;;
     records)
       measure hotpath records "$dir/hotpath" uniq --records "$data"

@@ -5,29 +5,26 @@ from __future__ import annotations
 import csv
 import gzip
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import hotpath
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"  # beside the repository
-if not (SHARED / "gen_csv.py").exists():  # a checkout elsewhere, as bench/uniq/run.sh falls back
-    SHARED = Path("/work/shared")
+from support import hotpath_binary
 
 
 @pytest.fixture(scope="module")
 def data_csv(tmp_path_factory) -> Path:
-    """A CSV from the shared generator: quoted commas, doubled quotes, newlines inside quotes."""
+    """A CSV from `hotpath gen csv`: quoted commas, doubled quotes, newlines inside quotes."""
     path = tmp_path_factory.mktemp("csv") / "data.csv"
-    subprocess.run([sys.executable, str(SHARED / "gen_csv.py"), str(path), "--rows", "60000", "--distinct-records", "40000",
-                    "--distinct-users", "5000"], check=True, capture_output=True, timeout=120)
+    subprocess.run([str(hotpath_binary()), "gen", "csv", "--rows", "60000", "--distinct-records", "40000",
+                    "--distinct-users", "5000", str(path)], check=True, capture_output=True, timeout=120)
     return path
 
 
 def python_lines(path: Path) -> int:
-    """The seed's loop (shared/baselines/seed_uniq_lines.py)."""
+    """The Python loop hotpath replaces: a set of stripped lines."""
     with open(path) as f:
         return len({line.strip() for line in f})
 
