@@ -94,8 +94,10 @@ func (c *CacheConfig) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Validate reports the first problem of c as EINVALID.
+// Validate reports the first problem of c, with its defaults filled in, as
+// EINVALID.
 func (c CacheConfig) Validate() error {
+	c = c.withDefaults()
 	if c.KeyTTL < 0 || c.ImageTTL < 0 || c.VariantMaxBytes < -1 {
 		return hotpath.Errorf(hotpath.EINVALID, "cache TTLs and sizes must not be negative")
 	}
@@ -126,7 +128,7 @@ type apiCache struct {
 // registered in reg.
 func newAPICache(cfg CacheConfig, cache hotpath.Cache, logger *slog.Logger, reg prometheus.Registerer) *apiCache {
 	c := &apiCache{
-		cfg: cfg.withDefaults(), cache: cache, logger: logger,
+		cfg: cfg, cache: cache, logger: logger,
 		hits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hotpath_cache_hits_total",
 			Help: "Cache lookups answered by the cache, by kind: key (API keys), image (metadata), variant (bytes).",

@@ -32,8 +32,20 @@ func DefaultConfig() Config {
 	return Config{MaxFilesPerRequest: 100, Transforms: DefaultTransformConfig(), Cache: DefaultCacheConfig()}
 }
 
-// Validate reports the first problem of c as EINVALID.
+// withDefaults returns c with zero fields set from DefaultConfig.
+func (c Config) withDefaults() Config {
+	if c.MaxFilesPerRequest == 0 {
+		c.MaxFilesPerRequest = DefaultConfig().MaxFilesPerRequest
+	}
+	c.Transforms = c.Transforms.withDefaults()
+	c.Cache = c.Cache.withDefaults()
+	return c
+}
+
+// Validate reports the first problem of c, with its defaults filled in, as
+// EINVALID.
 func (c Config) Validate() error {
+	c = c.withDefaults()
 	if c.MaxFilesPerRequest < 1 {
 		return hotpath.Errorf(hotpath.EINVALID, "max files per request must be at least 1")
 	}
@@ -98,9 +110,7 @@ type Options struct {
 
 // New returns the API over svc and its stores.
 func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
-	if cfg.MaxFilesPerRequest == 0 {
-		cfg.MaxFilesPerRequest = DefaultConfig().MaxFilesPerRequest
-	}
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

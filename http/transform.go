@@ -81,7 +81,8 @@ func (c TransformConfig) withDefaults() TransformConfig {
 	return c
 }
 
-// Validate reports the first problem of c as EINVALID.
+// Validate reports the first problem of c, with its defaults filled in, as
+// EINVALID.
 func (c TransformConfig) Validate() error {
 	c = c.withDefaults()
 	if c.MaxWidth < 0 || c.MaxHeight < 0 || c.MaxPixels < 0 || c.CacheMaxBytes < 0 || c.CacheTTL < 0 || c.LockTTL < 0 {
@@ -108,11 +109,8 @@ type transformer struct {
 
 // newTransformer returns the transform routes over svc, which makes and
 // stores the results.
+// cfg has its defaults filled in and is valid.
 func newTransformer(cfg TransformConfig, svc *pipeline.Service, cache hotpath.Cache, reg prometheus.Registerer, logger *slog.Logger) (*transformer, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	signer, err := hotpath.NewTransformSigner(cfg.SigningKeys, cfg.AllowUnsigned)
 	if err != nil {
 		return nil, err

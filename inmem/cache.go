@@ -39,6 +39,14 @@ type Config struct {
 	DefaultTTL time.Duration
 }
 
+// withDefaults returns c with a MaxBytes of 0 or less set to DefaultMaxBytes.
+func (c Config) withDefaults() Config {
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	return c
+}
+
 // Validate reports a Config that cannot work, as EINVALID.
 func (c Config) Validate() error {
 	if c.MaxBytes <= 0 {
@@ -118,11 +126,8 @@ func NewCache(maxBytes int64) *Cache {
 // New returns a Cache configured by cfg; a MaxBytes of 0 or less means
 // DefaultMaxBytes.
 func New(cfg Config) *Cache {
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = DefaultMaxBytes
-	}
 	return &Cache{
-		cfg:     cfg,
+		cfg:     cfg.withDefaults(),
 		now:     time.Now,
 		lru:     list.New(),
 		entries: map[string]*list.Element{},

@@ -53,11 +53,29 @@ func DefaultConfig() Config {
 	}
 }
 
+// withDefaults returns c with zero fields set from DefaultConfig. A zero
+// QueueSize stays: no caller waits for a worker.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Workers == 0 {
+		c.Workers = d.Workers
+	}
+	if c.Limits == (hotpath.Limits{}) {
+		c.Limits = d.Limits
+	}
+	if c.Presets == nil {
+		c.Presets = d.Presets
+	}
+	return c
+}
+
 // presetName is what a preset may be called: it becomes part of blob keys and URLs.
 var presetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// Validate reports the first problem of c as EINVALID.
+// Validate reports the first problem of c, with its defaults filled in, as
+// EINVALID.
 func (c Config) Validate() error {
+	c = c.withDefaults()
 	switch {
 	case c.Workers < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "workers must be 0 (one per CPU) or more, not %d", c.Workers)
@@ -105,15 +123,7 @@ type Service struct {
 // New returns a Service over the given stores, engine and cache (nil: none),
 // with a worker pool sized by cfg. Zero fields of cfg take their defaults.
 func New(cfg Config, blobs hotpath.BlobStore, meta hotpath.MetadataStore, engine hotpath.ImageEngine, cache hotpath.Cache, logger *slog.Logger) (*Service, error) {
-	if cfg.Workers == 0 {
-		cfg.Workers = runtime.NumCPU()
-	}
-	if cfg.Limits == (hotpath.Limits{}) {
-		cfg.Limits = hotpath.DefaultLimits()
-	}
-	if cfg.Presets == nil {
-		cfg.Presets = hotpath.DefaultPresets()
-	}
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ func Open(ctx context.Context, rawURL string) (*BlobStore, error) {
 // given credentials, creating it when cfg.CreateBucket is set, so that a
 // misconfigured store fails at start rather than on the first upload.
 func New(ctx context.Context, cfg Config) (*BlobStore, error) {
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

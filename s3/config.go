@@ -52,8 +52,28 @@ type Config struct {
 	ResponseTimeout time.Duration // wait for response headers
 }
 
-// Validate reports a configuration that cannot work, as EINVALID.
-func (c *Config) Validate() error {
+// withDefaults returns c with zero fields set to their defaults: AWS's
+// endpoint, DefaultPartSize, DefaultMaxRetries and DefaultResponseTimeout.
+func (c Config) withDefaults() Config {
+	if c.Endpoint == "" {
+		c.Endpoint = defaultEndpoint
+	}
+	if c.PartSize == 0 {
+		c.PartSize = DefaultPartSize
+	}
+	if c.MaxRetries == 0 {
+		c.MaxRetries = DefaultMaxRetries
+	}
+	if c.ResponseTimeout == 0 {
+		c.ResponseTimeout = DefaultResponseTimeout
+	}
+	return c
+}
+
+// Validate reports a configuration that cannot work, with its defaults
+// filled in, as EINVALID.
+func (c Config) Validate() error {
+	c = c.withDefaults()
 	switch {
 	case c.Bucket == "":
 		return hotpath.Errorf(hotpath.EINVALID, "s3: bucket is required (s3://BUCKET/prefix)")

@@ -29,7 +29,7 @@ import (
 	"github.com/hotpath/hotpath"
 )
 
-// Config tunes the engine. The zero value is usable: Validate fills defaults.
+// Config tunes the engine. The zero value is usable: zero fields take their defaults.
 type Config struct {
 	// Limits bound each input; zero fields take hotpath.DefaultLimits.
 	Limits hotpath.Limits
@@ -59,8 +59,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Validate fills defaults and rejects impossible values.
-func (c *Config) Validate() error {
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
 	d := hotpath.DefaultLimits()
 	if c.Limits.MaxPixels == 0 {
 		c.Limits.MaxPixels = d.MaxPixels
@@ -80,6 +80,13 @@ func (c *Config) Validate() error {
 	if c.AVIFEffort == 0 {
 		c.AVIFEffort = 2
 	}
+	return c
+}
+
+// Validate reports the first impossible value of c, with its defaults
+// filled in, as EINVALID.
+func (c Config) Validate() error {
+	c = c.withDefaults()
 	switch {
 	case c.Limits.MaxPixels < 0 || c.Limits.MaxBytes < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxOutputSide < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "vips: limits must not be negative")
@@ -141,6 +148,7 @@ func start() error {
 
 // New starts libvips if needed, applies cfg and returns an engine.
 func New(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -60,8 +60,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate fills the URLs derived from DataDir and reports the first problem.
-func (c *Config) Validate() error {
+// withDefaults returns c with the settings derived from others filled in:
+// the store and database URLs under DataDir, one temp dir for both sides.
+func (c Config) withDefaults() Config {
 	if c.Store == "" {
 		c.Store = "file://" + filepath.Join(c.DataDir, "blobs")
 	}
@@ -74,6 +75,12 @@ func (c *Config) Validate() error {
 	if c.HTTP.TempDir == "" {
 		c.HTTP.TempDir = c.Pipeline.TempDir
 	}
+	return c
+}
+
+// Validate reports the first problem of c, with its defaults filled in.
+func (c Config) Validate() error {
+	c = c.withDefaults()
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		return err
 	}
@@ -247,7 +254,7 @@ func loadConfig(env *Env, fs *flag.FlagSet, args []string, only ...string) (Conf
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, Usagef("%s", hotpath.ErrorMessage(err))
 	}
-	return cfg, positional, nil
+	return cfg.withDefaults(), positional, nil
 }
 
 // configFlagValue finds --config's value in args before the flags are parsed,

@@ -89,6 +89,7 @@ func NewMain(cfg Config, env *Env) *Main {
 // Run opens the backends, makes the first admin key if there is no key,
 // and starts serving. It returns once the listener is bound; Close stops it.
 func (m *Main) Run(ctx context.Context) (err error) {
+	m.Config = m.Config.withDefaults()
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}

@@ -43,9 +43,6 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 		return Usagef("--concurrency must be 0 or more")
 	}
 	m := NewMain(cfg, env)
-	if err := m.Config.Validate(); err != nil {
-		return err
-	}
 	if err := m.open(ctx); err != nil {
 		m.Close()
 		return err
