@@ -13,7 +13,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 GOTEST  := $(GO) test -count=1 -timeout 20m
 
-.PHONY: all deps build run test test-go test-python python bench bench-go clean
+.PHONY: all deps build run test test-go test-python python wheel bench bench-go clean
 
 all: build
 
@@ -30,6 +30,12 @@ run: build
 # The Python bridge's shared library (C ABI over the Go engines).
 python: deps
 	$(GO) build -buildmode=c-shared -o build/libhotpath.so ./capi
+
+# A wheel carrying libhotpath.so (build/wheel/hotpath-VERSION-py3-none-linux_x86_64.whl):
+# `pip install` it offline on a machine without Go (it needs libvips there).
+wheel: python
+	rm -rf build/wheel
+	HOTPATH_LIBRARY=$(CURDIR)/build/libhotpath.so $(PYTHON) -m pip wheel -q --no-deps --no-build-isolation --no-index -w build/wheel ./python
 
 test: export PATH := $(PATH):$(shell $(GO) env GOPATH)/bin
 test:
@@ -52,4 +58,4 @@ bench: build bench-go
 	$(GO) run ./bench/transforms
 
 clean:
-	rm -rf build
+	rm -rf build python/hotpath/native python/hotpath/libhotpath.so python/hotpath/libhotpath.h

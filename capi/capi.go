@@ -45,8 +45,9 @@ package main
 //  hotpath_count_strings(items, lengths, n, trim, *count, *err)
 //  hotpath_count_packed(buf, buf_len, lengths, n, trim, *count, *err)
 //  hotpath_count_delimited(buf, len, sep, trim, expect, *count, *err)
-//  hotpath_count_file(path, options_json, *result_json, *err)
-//  hotpath_thumbnail(data, len, options_json, *image, *err)
+//  hotpath_count_file(path, options_json, cancel_token, *result_json, *err)
+//  hotpath_thumbnail(data, len, options_json, cancel_token, *image, *err)
+//  hotpath_cancel_token_new() -> token; hotpath_cancel(token); hotpath_cancel_token_free(token)
 //  hotpath_version() -> malloc'ed string
 //  hotpath_free(p)
 
@@ -74,6 +75,7 @@ typedef struct {
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -174,11 +176,14 @@ func hotpath_count_delimited(buf *C.char, length C.int64_t, sep C.uchar, trim C.
 // NULL or "" for the defaults, with the keys columns (names, or 1-based
 // indexes as strings), records, no_header, delimiter (one byte), trim, top,
 // approx, precision, memory (bytes), temp_dir, lenient and workers; an
-// unknown key is an "invalid" error. On success *result receives the result
-// as a C-malloc'ed JSON document, released with hotpath_free.
+// unknown key is an "invalid" error. token is 0 or a cancel token
+// (hotpath_cancel_token_new): cancelled, the count stops between chunks with
+// code "cancelled". On success *result receives the result as a C-malloc'ed
+// JSON document, released with hotpath_free. A column missing from the header
+// is code "column_not_found", a missing file "not_found".
 //
 //export hotpath_count_file
-func hotpath_count_file(path *C.char, options *C.char, result **C.char, errOut *C.hotpath_error) C.int {
+func hotpath_count_file(path *C.char, options *C.char, token C.int64_t, result **C.char, errOut *C.hotpath_error) C.int {
 	return status(call(func() error {
 		if path == nil || result == nil {
 			return hotpath.Errorf(hotpath.EINVALID, "hotpath_count_file: null pointer")
@@ -187,7 +192,7 @@ func hotpath_count_file(path *C.char, options *C.char, result **C.char, errOut *
 		if options != nil {
 			doc = C.GoString(options)
 		}
-		out, err := countFile(C.GoString(path), doc)
+		out, err := countFile(contextOf(token), C.GoString(path), doc)
 		if err != nil {
 			return err
 		}
@@ -201,11 +206,12 @@ func hotpath_count_file(path *C.char, options *C.char, result **C.char, errOut *
 // default limits. options is a JSON TransformOptions object, or NULL or ""
 // for the defaults: width, height, fit ("fit", "fill", "pad", "force"),
 // gravity, format ("jpeg", "png", "webp", "avif"), quality, background,
-// keep_metadata, animated. data is copied before use and not kept. On success
-// *out receives the encoded image; release out->data with hotpath_free.
+// keep_metadata, animated. data is copied before use and not kept. token is 0
+// or a cancel token (see hotpath_count_file). On success *out receives the
+// encoded image; release out->data with hotpath_free.
 //
 //export hotpath_thumbnail
-func hotpath_thumbnail(data *C.char, length C.int64_t, options *C.char, out *C.hotpath_image, errOut *C.hotpath_error) C.int {
+func hotpath_thumbnail(data *C.char, length C.int64_t, options *C.char, token C.int64_t, out *C.hotpath_image, errOut *C.hotpath_error) C.int {
 	return status(call(func() error {
 		if length < 0 || out == nil || (length > 0 && data == nil) {
 			return hotpath.Errorf(hotpath.EINVALID, "hotpath_thumbnail: null pointer or negative length")
@@ -214,7 +220,7 @@ func hotpath_thumbnail(data *C.char, length C.int64_t, options *C.char, out *C.h
 		if options != nil {
 			doc = C.GoString(options)
 		}
-		r, err := transform(viewBytes(unsafe.Pointer(data), int64(length)), doc)
+		r, err := transform(contextOf(token), viewBytes(unsafe.Pointer(data), int64(length)), doc)
 		if err != nil {
 			return err
 		}
@@ -252,6 +258,13 @@ func call(fn func() error) (err error) {
 func errorParts(err error) (code, message string) {
 	code = hotpath.ErrorCode(err)
 	message = hotpath.ErrorMessage(err)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled", "cancelled"
+	case errors.Is(err, uniq.ErrUnknownColumn):
+		// Its own code, so that a binding can tell it from a missing file.
+		return "column_not_found", message
+	}
 	if code == hotpath.EINTERNAL {
 		var e *hotpath.Error
 		if errors.As(err, &e) && e.Code == hotpath.EINTERNAL && e.Message != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -120,7 +121,7 @@ func TestCountFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("id,user\n1,a\n2,b\n3,a\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := countFile(path, `{"columns":["user"]}`)
+	out, err := countFile(context.Background(), path, `{"columns":["user"]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +134,33 @@ func TestCountFile(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil || len(res.Columns) != 1 || res.Columns[0].Distinct != 2 {
 		t.Errorf("countFile = %s, %v; want user: 2", out, err)
 	}
-	if _, err := countFile(filepath.Join(t.TempDir(), "missing.csv"), ""); hotpath.ErrorCode(err) != hotpath.ENOTFOUND {
+	if _, err := countFile(context.Background(), filepath.Join(t.TempDir(), "missing.csv"), ""); hotpath.ErrorCode(err) != hotpath.ENOTFOUND {
 		t.Errorf("missing file: err = %v, want not_found", err)
+	}
+}
+
+func TestCancelTokenAndErrorCodes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(path, []byte("id,user\n1,a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok := hotpath_cancel_token_new()
+	defer hotpath_cancel_token_free(tok)
+	if _, err := countFile(contextOf(tok), path, ""); err != nil {
+		t.Fatalf("count with a live token: %v", err)
+	}
+	hotpath_cancel(tok)
+	_, err := countFile(contextOf(tok), path, "")
+	if code, _ := errorParts(err); code != "cancelled" {
+		t.Errorf("count with a cancelled token: err = %v (code %q), want code cancelled", err, code)
+	}
+	hotpath_cancel_token_free(tok)
+	if contextOf(tok).Err() == nil {
+		t.Error("a released token's context is live; want cancelled")
+	}
+	_, err = countFile(context.Background(), path, `{"columns":["nope"]}`)
+	if code, msg := errorParts(err); code != "column_not_found" || !strings.Contains(msg, "nope") {
+		t.Errorf("unknown column: code %q message %q, want column_not_found naming it", code, msg)
 	}
 }
 
@@ -142,7 +168,7 @@ func TestTransformOptions(t *testing.T) {
 	if _, err := parseTransformOptions(`{"width":10,"fit":"fill","wdth":3}`); hotpath.ErrorCode(err) != hotpath.EINVALID {
 		t.Errorf("unknown key: err = %v, want invalid", err)
 	}
-	if _, err := transform(nil, `{"width":10}`); hotpath.ErrorCode(err) != hotpath.EINVALID {
+	if _, err := transform(context.Background(), nil, `{"width":10}`); hotpath.ErrorCode(err) != hotpath.EINVALID {
 		t.Errorf("empty image: err = %v, want invalid", err)
 	}
 }

@@ -125,12 +125,12 @@ func parseFileOptions(doc string) (uniq.Options, error) {
 
 // countFile runs the distinct count of the file at path with the JSON
 // options doc and returns the result as JSON.
-func countFile(path, doc string) ([]byte, error) {
+func countFile(ctx context.Context, path, doc string) ([]byte, error) {
 	opts, err := parseFileOptions(doc)
 	if err != nil {
 		return nil, err
 	}
-	res, err := uniq.CountFile(context.Background(), path, opts)
+	res, err := uniq.CountFile(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}

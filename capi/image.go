@@ -35,7 +35,7 @@ func parseTransformOptions(doc string) (hotpath.TransformOptions, error) {
 // transform scales data with the JSON options doc. data may be the caller's
 // memory: the engine copies it into C memory before libvips sees it
 // (vips.Engine.openBytes), so nothing refers to it after the call.
-func transform(data []byte, doc string) (hotpath.Rendition, error) {
+func transform(ctx context.Context, data []byte, doc string) (hotpath.Rendition, error) {
 	opts, err := parseTransformOptions(doc)
 	if err != nil {
 		return hotpath.Rendition{}, err
@@ -47,5 +47,5 @@ func transform(data []byte, doc string) (hotpath.Rendition, error) {
 	if err != nil {
 		return hotpath.Rendition{}, err
 	}
-	return e.Transform(context.Background(), data, opts)
+	return e.Transform(ctx, data, opts)
 }

@@ -43,6 +43,10 @@ import (
 	"github.com/hotpath/hotpath"
 )
 
+// ErrUnknownColumn is the cause of the ENOTFOUND error for a column that the
+// header does not name, so that callers can tell it from a missing file.
+var ErrUnknownColumn = errors.New("unknown column")
+
 // Options says what to count and how.
 type Options struct {
 	// Columns are column names or 1-based indexes; each is counted on its
@@ -279,7 +283,7 @@ func (e *engine) resolveColumns(header [][]byte, empty bool) error {
 			case err != nil && e.opts.NoHeader:
 				return hotpath.Errorf(hotpath.EINVALID, "column %q: without a header, columns are 1-based indexes", c)
 			case err != nil:
-				return hotpath.Errorf(hotpath.ENOTFOUND, "column %q not found in the header", c)
+				return hotpath.WrapError(hotpath.ENOTFOUND, ErrUnknownColumn, "column %q not found in the header", c)
 			case n < 1:
 				return hotpath.Errorf(hotpath.EINVALID, "column index %d: indexes start at 1", n)
 			}

@@ -63,11 +63,12 @@ def hotpath_server(tmp_path_factory):
 
 
 @pytest.fixture
-def service(hotpath_server, monkeypatch) -> TestClient:
+def service(hotpath_server, monkeypatch):
     monkeypatch.setenv("HOTPATH_URL", hotpath_server.url)
     monkeypatch.setenv("HOTPATH_API_KEY", hotpath_server.admin_key)
     monkeypatch.setattr(app_service, "API_KEY", "k")
-    return TestClient(app_service.app)
+    with TestClient(app_service.app) as c:  # runs startup/shutdown: the app's one AsyncClient
+        yield c
 
 
 def test_service_upload_fetch_delete(service, photo):

@@ -1,8 +1,8 @@
 """Loading libhotpath.so (the Go engines behind a C ABI) with ctypes.
 
-The library is found, in order, at ``$HOTPATH_LIB``, next to this file (an
-installed package), or in the source tree's ``build/`` directory (after
-``make python``). It is loaded lazily, on the first call that needs it, so
+The library is found, in order, at ``$HOTPATH_LIB``, in ``native/`` next to
+this file (an installed package or wheel), or in the source tree's ``build/``
+directory (after ``make python``). It is loaded lazily, on the first call that needs it, so
 that ``import hotpath`` before ``os.fork()`` is safe.
 
 Fork safety: the Go runtime starts threads when the library loads, and
@@ -23,11 +23,13 @@ import os
 import threading
 from ctypes import POINTER, Structure, c_char, c_char_p, c_int, c_int32, c_int64, c_ubyte, c_void_p
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
+
+T = TypeVar("T")
 
 from .errors import ForkError, error_for
 
-__all__ = ["lib", "check", "take_string", "take_bytes", "Error", "Image", "library_path", "version"]
+__all__ = ["lib", "check", "take_string", "take_bytes", "Error", "Image", "library_path", "version", "CancelToken", "cancellable"]
 
 LIBRARY_NAME = "libhotpath.so"
 
@@ -53,6 +55,11 @@ class Image(Structure):
 def library_path() -> Path:
     """Return the path of libhotpath.so that :func:`lib` would load.
 
+    In order: ``$HOTPATH_LIB``; the library an installed package (a wheel)
+    carries in ``hotpath/native/``; the source tree's ``build/`` (after
+    ``make python``). Builds never write into the source package, so a stale
+    copy there cannot shadow a fresh ``make python``.
+
     Raises:
         OSError: when no library is found (build it with ``make python``).
     """
@@ -60,7 +67,7 @@ def library_path() -> Path:
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    candidates = [here / LIBRARY_NAME, here.parent.parent / "build" / LIBRARY_NAME]
+    candidates = [here / "native" / LIBRARY_NAME, here.parent.parent / "build" / LIBRARY_NAME]
     for c in candidates:
         if c.is_file():
             return c
@@ -68,6 +75,19 @@ def library_path() -> Path:
         f"{LIBRARY_NAME} not found (looked at {', '.join(str(c) for c in candidates)}); "
         "run 'make python' in the hotpath repository, or set HOTPATH_LIB"
     )
+
+
+def _load(path: Path) -> ctypes.CDLL:
+    """Load the library at path, naming the package to install when a C library it needs is missing."""
+    try:
+        return ctypes.CDLL(str(path))
+    except OSError as e:
+        if "libvips" in str(e):
+            raise OSError(
+                f"hotpath's native library needs libvips, which is not installed ({e}); "
+                "install it: Debian/Ubuntu 'apt-get install libvips42', Fedora 'dnf install vips', macOS 'brew install vips'"
+            ) from e
+        raise
 
 
 _lock = threading.Lock()
@@ -88,10 +108,16 @@ def _declare(cdll: ctypes.CDLL) -> None:
     cdll.hotpath_count_packed.restype = c_int
     cdll.hotpath_count_delimited.argtypes = [c_void_p, c_int64, c_ubyte, c_int, c_int64, i64, err]
     cdll.hotpath_count_delimited.restype = c_int
-    cdll.hotpath_count_file.argtypes = [c_char_p, c_char_p, POINTER(c_void_p), err]
+    cdll.hotpath_count_file.argtypes = [c_char_p, c_char_p, c_int64, POINTER(c_void_p), err]
     cdll.hotpath_count_file.restype = c_int
-    cdll.hotpath_thumbnail.argtypes = [c_char_p, c_int64, c_char_p, POINTER(Image), err]
+    cdll.hotpath_thumbnail.argtypes = [c_char_p, c_int64, c_char_p, c_int64, POINTER(Image), err]
     cdll.hotpath_thumbnail.restype = c_int
+    cdll.hotpath_cancel_token_new.argtypes = []
+    cdll.hotpath_cancel_token_new.restype = c_int64
+    cdll.hotpath_cancel.argtypes = [c_int64]
+    cdll.hotpath_cancel.restype = None
+    cdll.hotpath_cancel_token_free.argtypes = [c_int64]
+    cdll.hotpath_cancel_token_free.restype = None
 
 
 def lib() -> ctypes.CDLL:
@@ -112,7 +138,7 @@ def lib() -> ctypes.CDLL:
         return cdll
     with _lock:
         if _lib is None:
-            cdll = ctypes.CDLL(str(library_path()))
+            cdll = _load(library_path())
             _declare(cdll)
             _loaded_pid = os.getpid()
             _lib = cdll
@@ -147,6 +173,88 @@ def check(rc: int, err: Error) -> None:
     message = take_string(err.message) or "unknown error"
     err.code = err.message = None
     raise error_for(code, message)
+
+
+class CancelToken:
+    """Cancels the in-process calls it is passed to (``cancel=token``), from any thread.
+
+    A cancelled call stops between chunks of its work (a count within
+    milliseconds; an image after libvips' current step) and raises
+    :class:`~hotpath.CancelledError`. A token stays cancelled: calls started
+    with it afterwards fail at once. Tokens are cheap; use one per request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._id = 0
+        self._cancelled = False
+        self._lib: Optional[ctypes.CDLL] = None
+
+    def _token(self) -> int:
+        """Return the Go side's token for this one, made on first use."""
+        with self._lock:
+            if not self._id:
+                self._lib = lib()
+                self._id = self._lib.hotpath_cancel_token_new()
+                if self._cancelled:
+                    self._lib.hotpath_cancel(self._id)
+            return self._id
+
+    def cancel(self) -> None:
+        """Cancel the calls running with this token and those started with it later."""
+        with self._lock:
+            self._cancelled = True
+            if self._id and self._lib is not None:
+                self._lib.hotpath_cancel(self._id)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancelled
+
+    def __del__(self) -> None:
+        if self._id and self._lib is not None and _loaded_pid == os.getpid():
+            try:
+                self._lib.hotpath_cancel_token_free(self._id)
+            except Exception:  # interpreter shutdown
+                pass
+
+
+def cancellable(fn: "Callable[[int], T]", cancel: Optional[CancelToken]) -> "T":
+    """Run fn(token) — a Go call taking a cancel token — so that it can be stopped.
+
+    In the main thread, Ctrl-C (KeyboardInterrupt) must stop a long count
+    within a second, but Python delivers signals only between bytecodes, never
+    while a foreign call runs. So there fn runs in a helper thread while the
+    main thread waits in short slices; a KeyboardInterrupt cancels the token,
+    waits for Go to return (milliseconds), and is raised again. Elsewhere fn
+    runs in the calling thread.
+    """
+    token = cancel or CancelToken()
+    if threading.current_thread() is not threading.main_thread():
+        return fn(token._token())
+    tid = token._token()
+    box: "list" = []
+
+    def run() -> None:
+        try:
+            box.append((True, fn(tid)))
+        except BaseException as e:  # handed to the caller's thread
+            box.append((False, e))
+
+    t = threading.Thread(target=run, name="hotpath-call", daemon=True)
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(0.05)
+    except KeyboardInterrupt:
+        token.cancel()
+        t.join()
+        raise
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
 
 
 def version() -> str:

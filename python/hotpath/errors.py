@@ -19,6 +19,8 @@ __all__ = [
     "UnsupportedError",
     "UnprocessableError",
     "NotFoundError",
+    "ColumnNotFoundError",
+    "CancelledError",
     "ConflictError",
     "UnauthorizedError",
     "ForbiddenError",
@@ -93,6 +95,18 @@ class NotFoundError(HotpathError, FileNotFoundError):
     default_code = "not_found"
 
 
+class ColumnNotFoundError(HotpathError, LookupError):
+    """A column asked for is not in the file's header (code ``column_not_found``); the file itself exists."""
+
+    default_code = "column_not_found"
+
+
+class CancelledError(HotpathError):
+    """An in-process call was cancelled through its :class:`~hotpath.CancelToken` (code ``cancelled``)."""
+
+    default_code = "cancelled"
+
+
 class UnauthorizedError(HotpathError, PermissionError):
     """No or unknown API key (code ``unauthorized``)."""
 
@@ -113,9 +127,10 @@ class BusyError(HotpathError, OSError):
 
 
 class UnavailableError(HotpathError, ConnectionError):
-    """A backend is down, shutting down or unreachable (code ``unavailable``)."""
+    """A backend is down, shutting down or unreachable (code ``unavailable``); the server may say when to retry."""
 
     default_code = "unavailable"
+    retry_after: Optional[float] = None
 
 
 class InternalError(HotpathError, OSError):
@@ -143,6 +158,8 @@ _BY_CODE: Dict[str, Type[HotpathError]] = {
         UnprocessableError,
         ConflictError,
         NotFoundError,
+        ColumnNotFoundError,
+        CancelledError,
         UnauthorizedError,
         ForbiddenError,
         BusyError,

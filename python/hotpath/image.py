@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence
 
 from . import _lib
+from .errors import InvalidError
 
 __all__ = ["thumbnail", "transform", "Rendition"]
 
@@ -43,6 +44,7 @@ def transform(
     gravity: Optional[str] = None,
     background: Optional[Sequence[int]] = None,
     keep_metadata: bool = False,
+    cancel: Optional[_lib.CancelToken] = None,
 ) -> Rendition:
     """Scale an encoded image and return the result with its format and dimensions.
 
@@ -60,15 +62,20 @@ def transform(
         gravity: for ``fill``: centre, north, south, east, west, smart, entropy.
         background: pad colour as RGB or RGBA 0-255.
         keep_metadata: keep EXIF/XMP/ICC instead of stripping them.
+        cancel: a :class:`CancelToken` that stops the work from another thread.
 
     Raises:
-        InvalidError: bad options or empty data (a ValueError).
+        InvalidError: bad options, a negative size, no size at all, or empty data (a ValueError).
         TooLargeError: the image is beyond the server's default limits.
         UnsupportedError: not an image format hotpath reads.
         UnprocessableError: a corrupt or truncated image.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"thumbnail data must be bytes, got {type(data).__name__}")
+    if width is None or width < 0 or (height is not None and height < 0):
+        raise InvalidError(f"sizes must not be negative: width {width}, height {height}")
+    if not width and not height:
+        raise InvalidError("a width or a height is needed: with neither the image would not be scaled")
     buf = bytes(data)
     opts: Dict[str, Any] = {"fit": fit, "format": format, "quality": quality}
     if width:
@@ -84,16 +91,23 @@ def transform(
     if keep_metadata:
         opts["keep_metadata"] = True
     lib = _lib.lib()
-    out = _lib.Image()
-    err = _lib.Error()
-    rc = lib.hotpath_thumbnail(buf, len(buf), json.dumps(opts).encode(), ctypes.byref(out), ctypes.byref(err))
-    _lib.check(rc, err)
-    return Rendition(
-        data=_lib.take_bytes(out.data, out.len),
-        format=out.format.decode("ascii"),
-        width=out.width,
-        height=out.height,
-    )
+    copts = json.dumps(opts).encode()
+
+    def call(token: int) -> Rendition:
+        out = _lib.Image()
+        err = _lib.Error()
+        rc = lib.hotpath_thumbnail(buf, len(buf), copts, token, ctypes.byref(out), ctypes.byref(err))
+        _lib.check(rc, err)
+        return Rendition(
+            data=_lib.take_bytes(out.data, out.len),
+            format=out.format.decode("ascii"),
+            width=out.width,
+            height=out.height,
+        )
+
+    if cancel is None:
+        return call(0)  # milliseconds: no helper thread for Ctrl-C
+    return _lib.cancellable(call, cancel)
 
 
 def thumbnail(
@@ -104,11 +118,15 @@ def thumbnail(
     fit: str = "fit",
     format: str = "webp",
     quality: int = 80,
+    cancel: Optional[_lib.CancelToken] = None,
 ) -> bytes:
     """Scale an encoded image to ``width`` × ``height`` and return the encoded bytes.
 
-    With only ``width`` and ``fit="fit"`` the longest side becomes ``width``.
+    With only ``width`` and ``fit="fit"`` the longest side becomes ``width``;
+    a width of 0 or below is an :class:`InvalidError` (a ValueError).
     See :func:`transform` for the arguments, the errors, and a variant that
     also returns the output's dimensions.
     """
-    return transform(data, width, height, fit=fit, format=format, quality=quality).data
+    if not width or width < 0:
+        raise InvalidError(f"thumbnail width must be a positive number of pixels, got {width}")
+    return transform(data, width, height, fit=fit, format=format, quality=quality, cancel=cancel).data

@@ -272,6 +272,7 @@ def count_unique_file(
     precision: Optional[int] = None,
     temp_dir: Optional[str] = None,
     workers: Optional[int] = None,
+    cancel: Optional[_lib.CancelToken] = None,
 ) -> Result:
     """Count the distinct values of a file with hotpath's engine, as ``hotpath uniq`` does.
 
@@ -293,10 +294,15 @@ def count_unique_file(
         precision: HyperLogLog precision for ``approx``.
         temp_dir: where spill files go.
         workers: number of threads (default: all cores).
+        cancel: a :class:`CancelToken`; ``cancel.cancel()`` from another
+            thread stops the count within milliseconds. In the main thread,
+            Ctrl-C stops it too (KeyboardInterrupt).
 
     Raises:
-        NotFoundError: no such file (a FileNotFoundError) or unknown column.
+        NotFoundError: no such file (a FileNotFoundError).
+        ColumnNotFoundError: a column the header does not name (a LookupError).
         InvalidError: malformed CSV (naming the line) or bad options (a ValueError).
+        CancelledError: cancelled through ``cancel``.
     """
     if isinstance(columns, (str, int)):
         columns = [columns]
@@ -326,8 +332,13 @@ def count_unique_file(
     if workers is not None:
         opts["workers"] = int(workers)
     lib = _lib.lib()
-    out = ctypes.c_void_p()
-    err = _lib.Error()
-    rc = lib.hotpath_count_file(os.fsencode(path), json.dumps(opts).encode(), ctypes.byref(out), ctypes.byref(err))
-    _lib.check(rc, err)
-    return _result_from_json(json.loads(_lib.take_string(out.value)))
+    cpath, copts = os.fsencode(path), json.dumps(opts).encode()
+
+    def call(token: int) -> Result:
+        out = ctypes.c_void_p()
+        err = _lib.Error()
+        rc = lib.hotpath_count_file(cpath, copts, token, ctypes.byref(out), ctypes.byref(err))
+        _lib.check(rc, err)
+        return _result_from_json(json.loads(_lib.take_string(out.value)))
+
+    return _lib.cancellable(call, cancel)

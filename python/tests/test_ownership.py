@@ -86,7 +86,7 @@ def test_c_contract_bad_arguments_are_errors_not_crashes():
     rc = lib.hotpath_count_strings(None, None, -1, 0, ctypes.byref(count), ctypes.byref(err))
     with pytest.raises(hotpath.InvalidError):
         _lib.check(rc, err)
-    rc = lib.hotpath_count_file(b"/x", b"{\"no_such_option\": 1}", ctypes.byref(ctypes.c_void_p()), ctypes.byref(err))
+    rc = lib.hotpath_count_file(b"/x", b"{\"no_such_option\": 1}", 0, ctypes.byref(ctypes.c_void_p()), ctypes.byref(err))
     with pytest.raises(hotpath.InvalidError) as info:
         _lib.check(rc, err)
     assert "no_such_option" in info.value.message
