@@ -58,15 +58,32 @@ type Batch struct {
 // Delivery is one delivery of a job message.
 type Delivery struct {
 	Job *Job
-	// Attempt counts deliveries of this message, from 1.
+	// Attempt counts deliveries of this message, from 1, whatever ended the
+	// earlier ones.
 	Attempt int
-	// Final is true when this is the last delivery the queue will make.
-	Final bool
+	// MaxFailures is how many runs of the job may fail, for a reason other
+	// than a backend being unavailable (Transient), before the handler
+	// fails it for good. The queue redelivers without limit: only the
+	// handler, which records its runs, decides that a job has failed.
+	MaxFailures int
 }
 
-// JobHandler runs one delivery. A nil error acknowledges the message; an
-// error has it redelivered until the queue's maximum deliveries.
+// JobHandler runs one delivery. A nil error acknowledges the message: the
+// job is done, or failed for good and recorded so. An error has it
+// redelivered after a backoff that grows to a cap, however many times it
+// takes, so that an outage of a backend delays jobs instead of failing them.
 type JobHandler func(ctx context.Context, d Delivery) error
+
+// Transient reports whether err says that a backend is unavailable or busy
+// rather than that the work is wrong: retrying later is expected to succeed,
+// and such a failure does not count against a job's MaxFailures.
+func Transient(err error) bool {
+	switch ErrorCode(err) {
+	case EUNAVAILABLE, EBUSY:
+		return true
+	}
+	return false
+}
 
 // Queue carries jobs to workers: NATS JetStream, embedded or external.
 type Queue interface {

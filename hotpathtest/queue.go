@@ -15,7 +15,7 @@ import (
 // Delivery settings that queues handed to TestQueue must use, so that the
 // suite knows how long to wait for redeliveries.
 const (
-	// QueueMaxDeliver is the number of deliveries before the Final one.
+	// QueueMaxDeliver is the failures a job may have (Delivery.MaxFailures).
 	QueueMaxDeliver = 3
 	// QueueAckWait is how long an unacknowledged delivery waits before it is
 	// redelivered.
@@ -23,12 +23,14 @@ const (
 	// QueueRetryDelay is the first delay before a failed job comes back; it
 	// must stay short (≤ 100 ms) for the suite to run quickly.
 	QueueRetryDelay = 50 * time.Millisecond
+	// QueueMaxRetryDelay caps the delay however often a job fails.
+	QueueMaxRetryDelay = 4 * QueueRetryDelay
 )
 
 // TestQueue runs the hotpath.Queue contract against the queues open returns.
 //
 // open(t) must return a queue on a stream and consumer of t's own, configured
-// with QueueMaxDeliver, QueueAckWait and QueueRetryDelay, and closed when t
+// with QueueMaxDeliver, QueueAckWait, QueueRetryDelay and QueueMaxRetryDelay, and closed when t
 // ends. Calling open again with the same t must return another client of the
 // same stream and consumer, as a second process would be, and closing that
 // client must not stop the first.
@@ -36,7 +38,7 @@ func TestQueue(t *testing.T, open func(t *testing.T) hotpath.Queue) {
 	t.Run("EnqueueConsume", func(t *testing.T) { testQueueEnqueueConsume(t, open) })
 	t.Run("AckRemoves", func(t *testing.T) { testQueueAckRemoves(t, open) })
 	t.Run("ErrorRedelivers", func(t *testing.T) { testQueueErrorRedelivers(t, open) })
-	t.Run("FinalOnLastAttempt", func(t *testing.T) { testQueueFinal(t, open) })
+	t.Run("RetriesWithoutLimit", func(t *testing.T) { testQueueRetriesWithoutLimit(t, open) })
 	t.Run("LongJobNotRedelivered", func(t *testing.T) { testQueueLongJob(t, open) })
 	t.Run("ConcurrencyBound", func(t *testing.T) { testQueueConcurrency(t, open) })
 	t.Run("CancelStops", func(t *testing.T) { testQueueCancel(t, open) })
@@ -168,8 +170,8 @@ func testQueueEnqueueConsume(t *testing.T, open func(*testing.T) hotpath.Queue) 
 			t.Fatalf("job %s delivered %d times, want 1", want.ID, len(ds))
 		}
 		got := ds[0]
-		if got.Attempt != 1 || got.Final {
-			t.Errorf("first delivery: Attempt=%d Final=%v, want 1 false", got.Attempt, got.Final)
+		if got.Attempt != 1 || got.MaxFailures != QueueMaxDeliver {
+			t.Errorf("first delivery: Attempt=%d MaxFailures=%d, want 1 %d", got.Attempt, got.MaxFailures, QueueMaxDeliver)
 		}
 		j := got.Job
 		if j.TenantID != want.TenantID || j.Kind != want.Kind || j.ImageID != want.ImageID ||
@@ -216,31 +218,36 @@ func testQueueErrorRedelivers(t *testing.T, open func(*testing.T) hotpath.Queue)
 	}
 }
 
-func testQueueFinal(t *testing.T, open func(*testing.T) hotpath.Queue) {
+// testQueueRetriesWithoutLimit fails a job far more often than
+// QueueMaxDeliver, as a long outage would: the queue keeps delivering it,
+// with delays capped at QueueMaxRetryDelay, until the handler succeeds.
+func testQueueRetriesWithoutLimit(t *testing.T, open func(*testing.T) hotpath.Queue) {
 	q := open(t)
 	jobs := enqueueJobs(t, q, 1)
 	log := newDeliveryLog()
+	const failures = 3 * QueueMaxDeliver
 	startConsumer(t, q, 1, func(_ context.Context, d hotpath.Delivery) error {
 		log.add(d)
-		return hotpath.Errorf(hotpath.EUNPROCESSABLE, "corrupt image")
+		if d.Attempt <= failures {
+			return hotpath.Errorf(hotpath.EUNAVAILABLE, "store down")
+		}
+		return nil
 	})
-	log.waitFor(t, 15*time.Second, "the final delivery", func() bool {
-		ds := log.deliveries(jobs[0].ID)
-		return len(ds) > 0 && ds[len(ds)-1].Final
+	start := time.Now()
+	log.waitFor(t, 15*time.Second, "the delivery after the outage", func() bool {
+		return len(log.deliveries(jobs[0].ID)) > failures
 	})
+	elapsed := time.Since(start)
 	time.Sleep(quiet)
-	ds := log.deliveries(jobs[0].ID)
-	want := make([]int, QueueMaxDeliver)
+	want := make([]int, failures+1)
 	for i := range want {
 		want[i] = i + 1
 	}
-	if got := attempts(ds); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("attempts = %v, want %v (no delivery after the final one)", got, want)
+	if got := attempts(log.deliveries(jobs[0].ID)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("attempts = %v, want %v (redelivered past the failure budget, then acked once)", got, want)
 	}
-	for i, d := range ds {
-		if wantFinal := i == len(ds)-1; d.Final != wantFinal {
-			t.Errorf("delivery %d: Final = %v, want %v", i+1, d.Final, wantFinal)
-		}
+	if limit := time.Duration(failures)*QueueMaxRetryDelay + 2*QueueAckWait; elapsed > limit {
+		t.Errorf("%d failures took %v to get past; capped delays allow %v", failures, elapsed, limit)
 	}
 }
 

@@ -34,15 +34,18 @@ type Config struct {
 	Stream, Subject string
 	// Consumer is the durable pull consumer every worker shares.
 	Consumer string
-	// MaxDeliver is how many times a job is delivered before its last
-	// (Final) delivery; the handler then marks the job failed.
+	// MaxDeliver is how many runs of a job may fail for a reason other than
+	// an unavailable backend before the handler fails it for good
+	// (hotpath.Delivery.MaxFailures). The consumer itself redelivers without
+	// limit, so that an outage, however long, never uses it up.
 	MaxDeliver int
 	// AckWait is how long a delivery may go without an ack or an
 	// in-progress heartbeat before it is redelivered: the time it takes to
 	// notice that a worker died.
 	AckWait time.Duration
 	// RetryDelay is the first delay before a failed job is redelivered; it
-	// doubles on each attempt up to MaxRetryDelay.
+	// doubles on each delivery up to MaxRetryDelay, where it stays for as
+	// long as the job keeps failing (a backend that is down).
 	RetryDelay, MaxRetryDelay time.Duration
 	// Logger receives the embedded server's warnings and the consumer's
 	// errors; nil uses slog.Default().
@@ -57,7 +60,7 @@ const (
 	DefaultMaxDeliver    = 5
 	DefaultAckWait       = 30 * time.Second
 	DefaultRetryDelay    = time.Second
-	DefaultMaxRetryDelay = time.Minute
+	DefaultMaxRetryDelay = 30 * time.Second
 	DefaultMaxMemory     = 64 << 20
 	DefaultMaxStore      = 1 << 30
 )

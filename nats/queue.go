@@ -79,7 +79,7 @@ func (q *Queue) setup(ctx context.Context) error {
 	c := q.cfg
 	stream, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        c.Stream,
-		Subjects:    []string{c.Subject},
+		Subjects:    []string{q.jobSubject("*"), q.probeSubject()},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		MaxBytes:    c.MaxStore,
@@ -94,8 +94,8 @@ func (q *Queue) setup(ctx context.Context) error {
 		Durable:       c.Consumer,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       c.AckWait,
-		MaxDeliver:    c.MaxDeliver,
-		FilterSubject: c.Subject,
+		MaxDeliver:    -1, // an outage must not use up a job's deliveries: the handler counts its failures
+		FilterSubject: q.jobSubject("*"),
 		MaxAckPending: 10000,
 		Description:   "hotpath workers",
 	})
@@ -104,6 +104,15 @@ func (q *Queue) setup(ctx context.Context) error {
 	}
 	return nil
 }
+
+// jobSubject is the subject job id is published on: one subject per job,
+// so that whether a job's message is still in the stream can be asked
+// (Holds) without reading the stream.
+func (q *Queue) jobSubject(id string) string { return q.cfg.Subject + ".job." + id }
+
+// probeSubject is where Ping writes a message (removed at once) to check
+// that the stream still stores; no consumer reads it.
+func (q *Queue) probeSubject() string { return q.cfg.Subject + ".probe" }
 
 // ClientURL is the URL other processes connect to: the external URL, or the
 // embedded server's loopback listener ("" when it accepts in-process clients only).
@@ -124,7 +133,7 @@ func (q *Queue) Enqueue(ctx context.Context, j *hotpath.Job) error {
 	if err != nil {
 		return hotpath.WrapError(hotpath.EINTERNAL, err, "queue: encode job")
 	}
-	if _, err := q.js.Publish(ctx, q.cfg.Subject, data, jetstream.WithMsgID(j.ID)); err != nil {
+	if _, err := q.js.Publish(ctx, q.jobSubject(j.ID), data, jetstream.WithMsgID(j.ID)); err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.Description), "maximum") {
 			return hotpath.WrapError(hotpath.EBUSY, err, "job queue is full, retry later")
@@ -178,8 +187,8 @@ func (q *Queue) pullLoop(ctx context.Context, h hotpath.JobHandler) {
 }
 
 // handle runs h on one message while sending in-progress heartbeats, then
-// acks it (h returned nil), naks it with a backoff (h failed and the queue
-// will deliver it again), or terminates it (h failed on the final delivery).
+// acks it (h returned nil) or naks it with a backoff (h failed: the queue
+// delivers it again, however many times it takes).
 func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, h hotpath.JobHandler) {
 	log := q.cfg.Logger
 	meta, err := msg.Metadata()
@@ -194,7 +203,7 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, h hotpath.JobHand
 		_ = msg.TermWithReason("undecodable job")
 		return
 	}
-	d := hotpath.Delivery{Job: &job, Attempt: int(meta.NumDelivered), Final: int(meta.NumDelivered) >= q.cfg.MaxDeliver}
+	d := hotpath.Delivery{Job: &job, Attempt: int(meta.NumDelivered), MaxFailures: q.cfg.MaxDeliver}
 
 	stop := make(chan struct{})
 	var beats sync.WaitGroup
@@ -224,11 +233,6 @@ func (q *Queue) handle(ctx context.Context, msg jetstream.Msg, h hotpath.JobHand
 			// The job's results are stored; the message comes back after
 			// AckWait and the idempotent handler finds the work done.
 			log.Warn("queue: ack failed, the job will be redelivered", "job", job.ID, "err", err)
-		}
-	case d.Final:
-		log.Warn("queue: job failed on its final delivery", "job", job.ID, "attempt", d.Attempt, "err", herr)
-		if err := msg.TermWithReason("failed after max deliveries"); err != nil {
-			log.Warn("queue: term failed", "job", job.ID, "err", err)
 		}
 	default:
 		delay := q.retryDelay(d.Attempt)
@@ -262,15 +266,45 @@ func (q *Queue) retryDelay(attempt int) time.Duration {
 	return min(d, q.cfg.MaxRetryDelay)
 }
 
-// Ping checks that the broker answers and the stream exists.
+// Ping checks that the broker answers and that the stream still stores a
+// message: it writes one on the probe subject and removes it. A stream
+// whose file store broke (a full disk, no file descriptors left) answers
+// its info but refuses writes, and only a write shows it.
 func (q *Queue) Ping(ctx context.Context) error {
 	if q.nc == nil || !q.nc.IsConnected() {
 		return hotpath.Errorf(hotpath.EUNAVAILABLE, "job queue not connected")
 	}
-	if _, err := q.js.Stream(ctx, q.cfg.Stream); err != nil {
+	ack, err := q.js.Publish(ctx, q.probeSubject(), nil)
+	if err != nil {
+		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "job queue does not store messages")
+	}
+	stream, err := q.js.Stream(ctx, q.cfg.Stream)
+	if err == nil {
+		err = stream.DeleteMsg(ctx, ack.Sequence)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
 		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "job queue unavailable")
 	}
 	return nil
+}
+
+// Holds reports whether the stream still holds a message of job id, waiting
+// or being worked on: a job the metadata store says is queued or running but
+// the stream does not hold was lost by the queue (or never published) and
+// must be published again (pipeline.Reconciler).
+func (q *Queue) Holds(ctx context.Context, id string) (bool, error) {
+	stream, err := q.js.Stream(ctx, q.cfg.Stream)
+	if err != nil {
+		return false, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "job queue unavailable")
+	}
+	_, err = stream.GetLastMsgForSubject(ctx, q.jobSubject(id))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return false, nil
+	}
+	return false, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "job queue unavailable")
 }
 
 // Pending returns how many jobs wait in the stream (queued or in flight),

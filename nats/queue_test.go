@@ -37,7 +37,7 @@ func suiteConfig(url, dataDir string) nats.Config {
 		URL: url, DataDir: dataDir,
 		Stream: "TEST_" + id, Subject: "test.jobs." + id, Consumer: "workers",
 		MaxDeliver: hotpathtest.QueueMaxDeliver, AckWait: hotpathtest.QueueAckWait,
-		RetryDelay: hotpathtest.QueueRetryDelay, MaxRetryDelay: 4 * hotpathtest.QueueRetryDelay,
+		RetryDelay: hotpathtest.QueueRetryDelay, MaxRetryDelay: hotpathtest.QueueMaxRetryDelay,
 		MaxMemory: 16 << 20, MaxStore: 64 << 20,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -214,36 +214,3 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// TestFinalRemovesJob checks that a job failed on its final delivery leaves
-// the work-queue stream instead of sitting there unacknowledged.
-func TestFinalRemovesJob(t *testing.T) {
-	c := suiteConfig("embedded", t.TempDir())
-	q, err := nats.Open(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close()
-	if err := q.Enqueue(context.Background(), &hotpath.Job{ID: hotpath.NewID(), Kind: hotpath.JobVariants}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	go q.Consume(ctx, 1, func(_ context.Context, d hotpath.Delivery) error {
-		if d.Final {
-			defer cancel()
-		}
-		return hotpath.Errorf(hotpath.EUNPROCESSABLE, "corrupt")
-	})
-	<-ctx.Done()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		n, err := q.Pending(context.Background())
-		if err == nil && n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Pending = %d, %v after the final failure; want 0", n, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}

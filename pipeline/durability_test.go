@@ -68,8 +68,9 @@ func TestDurability(t *testing.T) {
 }
 
 // TestDurabilityJobFailures fails the variant side of an async upload's job,
-// blob or row, on every delivery: the image ends failed with its original
-// intact, and every variant row that exists has its blob.
+// blob or row, on every delivery with an error that is not an outage: the
+// image ends failed with its original intact, and every variant row that
+// exists has its blob.
 func TestDurabilityJobFailures(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -84,11 +85,12 @@ func TestDurabilityJobFailures(t *testing.T) {
 			h := newHarness(t)
 			ctx := context.Background()
 			img, job := h.submit(t, "")
+			h.faults.code = hotpath.EINTERNAL
 			h.set(tt.op, tt.match)
 			for attempt := 1; attempt <= 3; attempt++ {
-				d := hotpath.Delivery{Job: job, Attempt: attempt, Final: attempt == 3}
-				if err := h.jobs.Handle(ctx, d); err == nil {
-					t.Fatalf("attempt %d succeeded with %s failing", attempt, tt.op)
+				d := hotpath.Delivery{Job: job, Attempt: attempt, MaxFailures: 3}
+				if err := h.jobs.Handle(ctx, d); (err == nil) != (attempt == 3) {
+					t.Fatalf("attempt %d with %s failing: %v", attempt, tt.op, err)
 				}
 			}
 			imgs := h.checkConsistent(t)

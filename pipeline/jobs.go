@@ -119,8 +119,16 @@ func (j *Jobs) undoImage(ctx context.Context, img *hotpath.Image) {
 // Handle runs one delivery of a job; it is the hotpath.JobHandler of the
 // worker. It is idempotent: a job already finished is acknowledged without
 // work, and a redelivered one replaces the variants a dead worker may have
-// half written. Bad inputs fail at once; other errors are retried by the
-// queue, and on the final delivery the job and its image are marked failed.
+// half written.
+//
+// A run that fails because a backend is unavailable (hotpath.Transient) is
+// handed back to the queue uncounted, however long the outage lasts. A bad
+// input fails the job at once. Any other failure counts: after
+// d.MaxFailures of them the job and its image are marked failed. The job's
+// Attempts is the count of runs that did not end transiently; a run that
+// died with its worker counts too, but only a run that returns an error
+// fails a job, so a worker killed on a job's last attempt does not lose it.
+// A job whose runs keep killing their workers (crashLimit) is failed.
 func (j *Jobs) Handle(ctx context.Context, d hotpath.Delivery) error {
 	log := j.Service.Logger
 	job, err := j.Service.Meta.GetJob(ctx, d.Job.TenantID, d.Job.ID)
@@ -133,7 +141,16 @@ func (j *Jobs) Handle(ctx context.Context, d hotpath.Delivery) error {
 	case job.State == hotpath.JobSucceeded || job.State == hotpath.JobFailed:
 		return nil // done by an earlier delivery whose ack was lost
 	}
-	job.State, job.Attempts, job.UpdatedAt = hotpath.JobRunning, d.Attempt, time.Now().UTC()
+	maxFailures := d.MaxFailures
+	if maxFailures < 1 {
+		maxFailures = DefaultMaxFailures
+	}
+	if job.State == hotpath.JobRunning && job.Attempts >= crashLimit(maxFailures) {
+		// Runs started and never ended: each took its worker down with it.
+		cause := hotpath.Errorf(hotpath.EUNPROCESSABLE, "the job stopped its worker %d times", job.Attempts)
+		return j.fail(ctx, job, d, cause)
+	}
+	job.State, job.Attempts, job.UpdatedAt = hotpath.JobRunning, job.Attempts+1, time.Now().UTC()
 	if err := j.Service.Meta.UpdateJob(ctx, job); err != nil {
 		return err
 	}
@@ -151,25 +168,45 @@ func (j *Jobs) Handle(ctx context.Context, d hotpath.Delivery) error {
 		j.finish(ctx, job, hotpath.JobFailed, JobResult{ImageID: job.ImageID, Error: &JobError{Code: code, Message: "the image was deleted before its variants were made"}})
 		return nil
 	}
-	if permanent(code) || d.Final {
-		log.WarnContext(ctx, "job failed", "job", job.ID, "image", job.ImageID, "attempt", d.Attempt, "err", err)
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stateWriteTimeout)
-		defer cancel()
-		if uerr := j.Service.Meta.UpdateImageStatus(wctx, job.TenantID, job.ImageID, hotpath.ImageFailed, hotpath.ErrorMessage(err)); uerr != nil && !hotpath.IsNotFound(uerr) {
-			return uerr
-		}
-		j.Service.InvalidateImage(wctx, job.ImageID)
-		if ferr := j.finish(ctx, job, hotpath.JobFailed, JobResult{ImageID: job.ImageID, Status: hotpath.ImageFailed, Error: jobError(err)}); ferr != nil {
-			return ferr
-		}
-		if permanent(code) {
-			return nil
-		}
+	if hotpath.Transient(err) {
+		// Not the job's fault: give the run back, uncounted, and wait for
+		// the backend. If even this write fails the run stays counted, as
+		// a crashed one would be.
+		log.InfoContext(ctx, "job waits for a backend", "job", job.ID, "attempt", d.Attempt, "err", err)
+		job.State, job.Attempts, job.Error = hotpath.JobQueued, job.Attempts-1, hotpath.ErrorMessage(err)
+		j.writeJob(ctx, job)
 		return err
+	}
+	if permanent(code) || job.Attempts >= maxFailures {
+		return j.fail(ctx, job, d, err)
 	}
 	job.State, job.Error = hotpath.JobQueued, hotpath.ErrorMessage(err)
 	j.writeJob(ctx, job)
 	return err
+}
+
+// DefaultMaxFailures is the failures a job may have when the queue does not
+// say (Delivery.MaxFailures 0).
+const DefaultMaxFailures = 5
+
+// crashLimit is how many runs of a job may die with their worker before the
+// job is failed: more than its failures, so that a worker killed on a job's
+// last attempt (a deploy, an OOM elsewhere) does not fail it, but bounded,
+// so that an input that kills every worker that touches it stops.
+func crashLimit(maxFailures int) int { return 2*maxFailures + 1 }
+
+// fail marks the job and its image failed with cause and acknowledges the
+// delivery; when the failure cannot be recorded it returns that error, so
+// that the queue delivers the job again.
+func (j *Jobs) fail(ctx context.Context, job *hotpath.Job, d hotpath.Delivery, cause error) error {
+	j.Service.Logger.WarnContext(ctx, "job failed", "job", job.ID, "image", job.ImageID, "attempts", job.Attempts, "delivery", d.Attempt, "err", cause)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stateWriteTimeout)
+	defer cancel()
+	if uerr := j.Service.Meta.UpdateImageStatus(wctx, job.TenantID, job.ImageID, hotpath.ImageFailed, hotpath.ErrorMessage(cause)); uerr != nil && !hotpath.IsNotFound(uerr) {
+		return uerr
+	}
+	j.Service.InvalidateImage(wctx, job.ImageID)
+	return j.finish(ctx, job, hotpath.JobFailed, JobResult{ImageID: job.ImageID, Status: hotpath.ImageFailed, Error: jobError(cause)})
 }
 
 // imageGone reports whether the job's image row no longer exists.

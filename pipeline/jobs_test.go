@@ -28,6 +28,7 @@ const tenant = "t1"
 type faults struct {
 	mu   sync.Mutex
 	fail map[string]func(arg string) bool // operation → fails for this key/id?
+	code string                           // the code of the injected errors; "" is EUNAVAILABLE
 }
 
 var errInjected = errors.New("injected failure")
@@ -42,12 +43,17 @@ func (f *faults) set(op string, match func(arg string) bool) {
 	f.fail[op] = match
 }
 
-// check returns an unavailable error when op on arg is set to fail.
+// check returns an error (unavailable unless f.code says otherwise) when op
+// on arg is set to fail.
 func (f *faults) check(op, arg string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m := f.fail[op]; m != nil && m(arg) {
-		return hotpath.WrapError(hotpath.EUNAVAILABLE, errInjected, "%s failed", op)
+		code := f.code
+		if code == "" {
+			code = hotpath.EUNAVAILABLE
+		}
+		return hotpath.WrapError(code, errInjected, "%s failed", op)
 	}
 	return nil
 }
@@ -323,30 +329,92 @@ func TestJobsIdempotent(t *testing.T) {
 	}
 }
 
-// TestJobsRetryThenFinal fails a job's variant writes: a non-final delivery
-// hands it back queued with the error; the final one marks job and image failed.
-func TestJobsRetryThenFinal(t *testing.T) {
+// TestJobsOutageThenFailures fails a job's variant writes. While the error
+// is an unavailable backend, no number of deliveries fails the job: each is
+// handed back queued and uncounted, and once the backend is back the job
+// succeeds. An error of another kind counts, and after MaxFailures of them
+// the job and its image are failed.
+func TestJobsOutageThenFailures(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	_, job := h.submit(t, "")
 	h.set("PutVariant", always)
-	err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 1})
-	if hotpath.ErrorCode(err) != hotpath.EUNAVAILABLE {
-		t.Fatalf("Handle with the store down = %v, want unavailable (retry)", err)
+	const maxFailures = 3
+	for attempt := 1; attempt <= 4*maxFailures; attempt++ {
+		err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: attempt, MaxFailures: maxFailures})
+		if hotpath.ErrorCode(err) != hotpath.EUNAVAILABLE {
+			t.Fatalf("delivery %d with the store down = %v, want unavailable (retry)", attempt, err)
+		}
+		j := h.job(t, job.ID)
+		if j.State != hotpath.JobQueued || j.Attempts != 0 || j.Error == "" {
+			t.Fatalf("after delivery %d in the outage: state %s, attempts %d, error %q; want queued, 0, the error", attempt, j.State, j.Attempts, j.Error)
+		}
 	}
-	if j := h.job(t, job.ID); j.State != hotpath.JobQueued || j.Error == "" {
-		t.Errorf("after a failed attempt: state %s error %q, want queued with the error", j.State, j.Error)
+	if imgs := h.checkConsistent(t); imgs[0].Status != hotpath.ImageProcessing {
+		t.Fatalf("image during the outage: %s, want processing", imgs[0].Status)
 	}
-	if err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 3, Final: true}); err == nil {
-		t.Fatal("final failing delivery returned nil, want its error")
+	h.set("PutVariant", nil)
+	if err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 4*maxFailures + 1, MaxFailures: maxFailures}); err != nil {
+		t.Fatalf("delivery after the outage: %v", err)
+	}
+	if j, imgs := h.job(t, job.ID), h.checkConsistent(t); j.State != hotpath.JobSucceeded || j.Attempts != 1 || imgs[0].Status != hotpath.ImageReady {
+		t.Fatalf("after the outage: job %s after %d attempts, image %s; want succeeded after 1, ready", j.State, j.Attempts, imgs[0].Status)
+	}
+
+	// Failures that are not an outage count, and the last one fails the job.
+	_, job = h.submit(t, "")
+	h.faults.code = hotpath.EINTERNAL
+	h.set("PutVariant", always)
+	for attempt := 1; attempt <= maxFailures; attempt++ {
+		err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: attempt, MaxFailures: maxFailures})
+		if last := attempt == maxFailures; last != (err == nil) {
+			t.Fatalf("delivery %d of %d = %v; want an error (retry) before the last, nil (failed for good) on it", attempt, maxFailures, err)
+		}
 	}
 	j := h.job(t, job.ID)
-	imgs := h.checkConsistent(t)
-	if j.State != hotpath.JobFailed || len(imgs) != 1 || imgs[0].Status != hotpath.ImageFailed || imgs[0].Error == "" {
-		t.Errorf("after the final failure: job %s, image %s %q; want both failed with the error", j.State, imgs[0].Status, imgs[0].Error)
+	img, err := h.meta.GetImage(ctx, tenant, job.ImageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != hotpath.JobFailed || j.Attempts != maxFailures || img.Status != hotpath.ImageFailed || img.Error == "" {
+		t.Errorf("after %d failures: job %s after %d attempts, image %s %q; want both failed with the error", maxFailures, j.State, j.Attempts, img.Status, img.Error)
 	}
 	if strings.Contains(j.Error, errInjected.Error()) {
 		t.Errorf("job error %q leaks an internal cause", j.Error)
+	}
+}
+
+// TestJobsWorkerKilledOnLastAttempt: a run that dies with its worker on the
+// job's last allowed attempt leaves the job running; the next delivery runs
+// it again and it succeeds, while a job that kills every worker is failed.
+func TestJobsWorkerKilledOnLastAttempt(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const maxFailures = 3
+	_, job := h.submit(t, "")
+	j := h.job(t, job.ID)
+	j.State, j.Attempts = hotpath.JobRunning, maxFailures // the last run died mid-job
+	if err := h.meta.UpdateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 9, MaxFailures: maxFailures}); err != nil {
+		t.Fatalf("delivery after the kill: %v", err)
+	}
+	if j := h.job(t, job.ID); j.State != hotpath.JobSucceeded {
+		t.Fatalf("job after the kill on its last attempt: %s, want succeeded", j.State)
+	}
+
+	_, job = h.submit(t, "")
+	j = h.job(t, job.ID)
+	j.State, j.Attempts = hotpath.JobRunning, 2*maxFailures+1 // every run died
+	if err := h.meta.UpdateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 20, MaxFailures: maxFailures}); err != nil {
+		t.Fatalf("delivery of a job that kills its workers: %v, want nil (failed for good)", err)
+	}
+	if j := h.job(t, job.ID); j.State != hotpath.JobFailed {
+		t.Errorf("job that killed %d workers: %s, want failed", 2*maxFailures+1, j.State)
 	}
 }
 

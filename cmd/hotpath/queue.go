@@ -17,8 +17,11 @@ import (
 //	nats://host:4222[,nats://host2:4222][?stream=S&subject=s&consumer=c&max_deliver=5&ack_wait=30s]
 //
 // The query parameters (stream, subject, consumer, max_deliver, ack_wait,
-// retry_delay, and for embedded also listen, max_memory, max_store) tune the
-// queue; the rest of a nats:// URL is passed to the client verbatim.
+// retry_delay, max_retry_delay, and for embedded also listen, max_memory,
+// max_store) tune the queue; the rest of a nats:// URL is passed to the
+// client verbatim. max_deliver is the failures a job may have; failures
+// because a backend is down do not count, and a job failing for that reason
+// is retried every max_retry_delay (default 30s) until the backend is back.
 func queueConfig(raw, dataDir string, logger *slog.Logger) (nats.Config, error) {
 	base, query, _ := strings.Cut(raw, "?")
 	params, err := url.ParseQuery(query)
@@ -50,6 +53,8 @@ func queueConfig(raw, dataDir string, logger *slog.Logger) (nats.Config, error) 
 			c.AckWait, perr = time.ParseDuration(v)
 		case "retry_delay":
 			c.RetryDelay, perr = time.ParseDuration(v)
+		case "max_retry_delay":
+			c.MaxRetryDelay, perr = time.ParseDuration(v)
 		case "max_memory":
 			c.MaxMemory, perr = strconv.ParseInt(v, 10, 64)
 		case "max_store":
