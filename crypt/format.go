@@ -95,8 +95,11 @@ func ParseKey(text []byte) ([]byte, error) {
 func NewKey() string {
 	key := make([]byte, KeySize)
 	rand.Read(key)
-	return base64.StdEncoding.EncodeToString(key)
+	return encodeKey(key)
 }
+
+// encodeKey writes key as key files hold it.
+func encodeKey(key []byte) string { return base64.StdEncoding.EncodeToString(key) }
 
 // newGCM returns AES-256-GCM under key.
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -160,6 +163,16 @@ func openHeader(header, kek []byte) (dataKey []byte, empty bool, err error) {
 // integrityError is EINTEGRITY with why.
 func integrityError(why string) error {
 	return hotpath.Errorf(hotpath.EINTEGRITY, "encrypted data failed authentication: %s", why)
+}
+
+// annotate prefixes the client-safe message of the coded err with what it
+// concerns, keeping its code and its cause (once, not its message twice).
+func annotate(err error, format string, args ...any) error {
+	var herr *hotpath.Error
+	if !errors.As(err, &herr) {
+		return err
+	}
+	return &hotpath.Error{Code: herr.Code, Message: fmt.Sprintf(format, args...) + ": " + herr.Message, Err: herr.Err}
 }
 
 // packageError turns a DARE failure at package seq into EINTEGRITY; other
