@@ -48,6 +48,17 @@ type BlobStore interface {
 	Close() error
 }
 
+// StatByOpen returns the info of the blob at key by opening it and closing
+// it again: Stat for stores whose Open already reads all that Stat needs.
+func StatByOpen(ctx context.Context, open func(context.Context, string) (Blob, error), key string) (BlobInfo, error) {
+	b, err := open(ctx, key)
+	if err != nil {
+		return BlobInfo{}, err
+	}
+	defer b.Close()
+	return b.Info(), nil
+}
+
 // Scope is a permission an API key grants.
 type Scope string
 

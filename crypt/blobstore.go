@@ -165,12 +165,7 @@ func (s *BlobStore) failed(key string, err error) error {
 
 // Stat returns the blob's plaintext info, which takes reading its header.
 func (s *BlobStore) Stat(ctx context.Context, key string) (hotpath.BlobInfo, error) {
-	b, err := s.Open(ctx, key)
-	if err != nil {
-		return hotpath.BlobInfo{}, err
-	}
-	defer b.Close()
-	return b.Info(), nil
+	return hotpath.StatByOpen(ctx, s.Open, key)
 }
 
 // Delete removes the blob.

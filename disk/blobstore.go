@@ -268,12 +268,7 @@ func (s *BlobStore) Open(ctx context.Context, key string) (hotpath.Blob, error) 
 
 // Stat returns the blob's size, content type and modification time.
 func (s *BlobStore) Stat(ctx context.Context, key string) (hotpath.BlobInfo, error) {
-	b, err := s.Open(ctx, key)
-	if err != nil {
-		return hotpath.BlobInfo{}, err
-	}
-	defer b.Close()
-	return b.Info(), nil
+	return hotpath.StatByOpen(ctx, s.Open, key)
 }
 
 // fileInfo reads the BlobInfo of an open blob file; a directory is no blob.
