@@ -45,6 +45,7 @@ package main
 //  hotpath_count_strings(items, lengths, n, trim, *count, *err)
 //  hotpath_count_packed(buf, buf_len, lengths, n, trim, *count, *err)
 //  hotpath_count_delimited(buf, len, sep, trim, expect, *count, *err)
+//  hotpath_count_pyobjects(items, n, *layout, trim, *count, *err)
 //  hotpath_count_file(path, options_json, cancel_token, *result_json, *err)
 //  hotpath_thumbnail(data, len, options_json, cancel_token, *image, *err)
 //  hotpath_cancel_token_new() -> token; hotpath_cancel(token); hotpath_cancel_token_free(token)
@@ -60,6 +61,18 @@ typedef struct {
 	char *code;
 	char *message;
 } hotpath_error;
+
+// hotpath_pylayout describes CPython's object layout as the calling
+// interpreter measured it: the addresses of the exact str and bytes types,
+// and the offsets at which a compact ASCII str, a compact non-ASCII str and a
+// bytes object keep their data.
+typedef struct {
+	uintptr_t str_type;
+	uintptr_t bytes_type;
+	int64_t ascii_data;
+	int64_t compact_data;
+	int64_t bytes_data;
+} hotpath_pylayout;
 
 // hotpath_image receives one encoded image from hotpath_thumbnail. data is
 // C-malloc'ed (len bytes) and owned by the caller: release it with
@@ -140,6 +153,31 @@ func hotpath_count_packed(buf *C.char, bufLen C.int64_t, lengths *C.int64_t, n C
 			return err
 		}
 		*count = C.int64_t(uniq.CountStrings(strs, trim != 0))
+		return nil
+	}), errOut)
+}
+
+// hotpath_count_pyobjects sets *count to the number of distinct values among
+// n Python objects, reading them where the interpreter keeps them instead of
+// having Python join them into one buffer. items is the inline item array of
+// a tuple the caller holds, so that every object stays alive and unchanged
+// during the call (the GIL need not be held). Objects that are the same
+// object are counted once before their bytes are read. When an item is not an
+// exact str or bytes, or a str is not in CPython's compact form, *count is
+// set to -1 and the caller counts another way.
+//
+//export hotpath_count_pyobjects
+func hotpath_count_pyobjects(items *unsafe.Pointer, n C.int64_t, layout *C.hotpath_pylayout, trim C.int, count *C.int64_t, errOut *C.hotpath_error) C.int {
+	return status(call(func() error {
+		if n < 0 || count == nil || layout == nil || (n > 0 && items == nil) {
+			return hotpath.Errorf(hotpath.EINVALID, "hotpath_count_pyobjects: null pointer or negative count")
+		}
+		l := pyLayout{
+			strType: uintptr(layout.str_type), bytesType: uintptr(layout.bytes_type),
+			asciiData: int(layout.ascii_data), compactData: int(layout.compact_data), bytesData: int(layout.bytes_data),
+		}
+		got, _ := countPyObjects(unsafe.Slice(items, int(n)), l, trim != 0)
+		*count = C.int64_t(got)
 		return nil
 	}), errOut)
 }

@@ -108,6 +108,8 @@ def _declare(cdll: ctypes.CDLL) -> None:
     cdll.hotpath_count_packed.restype = c_int
     cdll.hotpath_count_delimited.argtypes = [c_void_p, c_int64, c_ubyte, c_int, c_int64, i64, err]
     cdll.hotpath_count_delimited.restype = c_int
+    cdll.hotpath_count_pyobjects.argtypes = [c_void_p, c_int64, c_void_p, c_int, i64, err]
+    cdll.hotpath_count_pyobjects.restype = c_int
     cdll.hotpath_count_file.argtypes = [c_char_p, c_char_p, c_int64, POINTER(c_void_p), err]
     cdll.hotpath_count_file.restype = c_int
     cdll.hotpath_thumbnail.argtypes = [c_char_p, c_int64, c_char_p, c_int64, POINTER(Image), err]

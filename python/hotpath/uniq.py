@@ -3,7 +3,17 @@
 ``count_unique(items)`` gives the same answer as ``len(set(items))``; with
 ``strip=True`` the same as ``len({s.strip() for s in items})``.
 
-How items reach Go (measured, see bench/python): the items are joined into
+How items reach Go (measured, see bench/python): on CPython, Go reads the
+objects where the interpreter keeps them. The list is copied into a tuple
+(one C loop of pointer copies, which keeps every item alive and the array
+fixed while Go reads it with the GIL released); Go skips repeats of the same
+object (a list built as ``["a", "b"] * n`` holds two objects), then views
+each ASCII str's and bytes object's data in place and converts other strs to
+UTF-8. The object layout it reads is measured and checked when this module
+first counts (:func:`_probe_layout`); an interpreter whose layout differs, or
+an item that is not an exact str or bytes, takes the path below.
+
+Otherwise the items are joined into
 one buffer with a separator (``"\\n"``) by ``str.join`` — a single C loop —
 handed to Go as UTF-8 without another copy (an ASCII str is its UTF-8
 bytes: CPython's PyUnicode_AsUTF8AndSize returns its text as is). Go checks that
@@ -78,6 +88,83 @@ def _utf8(s: str) -> "tuple[Union[int, bytes], int]":
             pass
     b = s.encode("utf-8", "surrogatepass")
     return b, len(b)
+
+
+class _PyLayout(ctypes.Structure):
+    """C ``hotpath_pylayout``: where this interpreter keeps str and bytes data."""
+
+    _fields_ = [
+        ("str_type", ctypes.c_size_t),
+        ("bytes_type", ctypes.c_size_t),
+        ("ascii_data", ctypes.c_int64),
+        ("compact_data", ctypes.c_int64),
+        ("bytes_data", ctypes.c_int64),
+    ]
+
+
+# The offset of a tuple's item array: after ob_refcnt, ob_type and ob_size.
+_TUPLE_ITEMS = 24
+_layout: Optional[_PyLayout] = None
+_layout_probed = False
+
+
+def _probe_layout() -> Optional[_PyLayout]:
+    """Measure where this interpreter keeps str, bytes and tuple data, and check it on known objects.
+
+    Returns None (Go then never reads objects directly) on anything but a
+    64-bit little-endian CPython whose objects read back as expected: a
+    free-threaded or future interpreter with another layout fails a check
+    here instead of giving a wrong count.
+    """
+    import platform
+    import sys
+
+    if platform.python_implementation() != "CPython" or sys.maxsize != 2**63 - 1 or sys.byteorder != "little":
+        return None
+    if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
+        return None
+    layout = _PyLayout(id(str), id(bytes), sys.getsizeof("") - 1, sys.getsizeof("\xe9") - 2, sys.getsizeof(b"") - 1)
+
+    def u64(addr: int) -> int:
+        return ctypes.c_uint64.from_address(addr).value
+
+    def state(s: str) -> "tuple[int, int, int]":
+        st = ctypes.c_uint32.from_address(id(s) + 32).value
+        return st >> 2 & 7, st >> 5 & 1, st >> 6 & 1
+
+    ascii_s, latin, ucs2, ucs4, raw = "hotpath", "caf\xe9", "\u0100x", "\U0001f600y", b"by\x00tes"
+    probe = (ascii_s, latin, ucs2, ucs4, raw)
+    checks = [
+        u64(id(ascii_s) + 8) == id(str) and u64(id(raw) + 8) == id(bytes),
+        u64(id(ascii_s) + 16) == 7 and u64(id(raw) + 16) == 6,
+        state(ascii_s) == (1, 1, 1) and state(latin) == (1, 1, 0),
+        state(ucs2) == (2, 1, 0) and state(ucs4) == (4, 1, 0),
+        ctypes.string_at(id(ascii_s) + layout.ascii_data, 7) == b"hotpath",
+        ctypes.string_at(id(latin) + layout.compact_data, 4) == b"caf\xe9",
+        ctypes.string_at(id(ucs2) + layout.compact_data, 4) == "\u0100x".encode("utf-16-le"),
+        ctypes.string_at(id(ucs4) + layout.compact_data, 8) == "\U0001f600y".encode("utf-32-le"),
+        ctypes.string_at(id(raw) + layout.bytes_data, 6) == raw,
+        [u64(id(probe) + _TUPLE_ITEMS + 8 * i) for i in range(5)] == [id(o) for o in probe],
+    ]
+    return layout if all(checks) else None
+
+
+def _count_objects(items: List[Any], strip: bool) -> int:
+    """Count items with Go reading the objects in place; -1 when it cannot (see the module's doc)."""
+    global _layout, _layout_probed
+    if not _layout_probed:
+        _layout = _probe_layout()
+        _layout_probed = True
+    if _layout is None:
+        return -1
+    lib = _lib.lib()
+    snapshot = tuple(items)  # alive and unchanging while Go reads it, the GIL released
+    count = ctypes.c_int64()
+    err = _lib.Error()
+    rc = lib.hotpath_count_pyobjects(id(snapshot) + _TUPLE_ITEMS, len(snapshot), ctypes.byref(_layout), int(strip),
+                                     ctypes.byref(count), ctypes.byref(err))
+    _lib.check(rc, err)
+    return count.value
 
 
 def _count_packed(encoded: Sequence[bytes], strip: bool) -> int:
@@ -158,6 +245,9 @@ def count_unique(items: Iterable[StrOrBytes], *, strip: bool = False) -> int:
         if not isinstance(items[0], (str, bytes)):
             raise TypeError(f"count_unique items must be str or bytes, got {type(items[0]).__name__}")
         return 1
+    got = _count_objects(items, strip)
+    if got >= 0:
+        return got
     first = items[0]
     try:
         if isinstance(first, str):

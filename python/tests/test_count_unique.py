@@ -123,3 +123,27 @@ def test_millions_distinct():
 def test_millions_non_ascii_bytes():
     items = [f"ключ-{i % 1_234_567}-é".encode() for i in range(2_000_000)]
     assert hotpath.count_unique(items) == 1_234_567
+
+
+def test_objects_read_in_place_on_this_interpreter():
+    # Debian's CPython: Go reads the objects where they are (the probe passes),
+    # so the cases above exercise that path; other interpreters join instead.
+    assert hotpath.uniq._probe_layout() is not None
+
+
+def test_millions_of_every_str_kind_read_in_place():
+    kinds = ["a{}", "é{}", "\u0100{}", "\U0001f600{}", "\ud800{}", " x{} "]
+    items = [kinds[i % len(kinds)].format(i % 300_001) for i in range(1_200_000)]
+    assert hotpath.count_unique(items) == len(set(items))
+    assert hotpath.count_unique(items, strip=True) == len({s.strip() for s in items})
+    mixed = items[:200_000] + [s.encode("utf-8", "surrogatepass") for s in items[:200_000]]
+    assert hotpath.count_unique(mixed) == len(set(mixed))
+
+
+class Tagged(str):
+    pass
+
+
+def test_str_subclasses_take_the_joined_path():
+    items = [Tagged("a"), "a", Tagged("b")] * 1000
+    assert hotpath.count_unique(items) == 2
