@@ -489,25 +489,12 @@ func (in *readAtInput) release(c *chunk) {
 // countStream counts a stream, decompressing it when it is gzip or zstd.
 func (e *engine) countStream(ctx context.Context, r io.Reader) error {
 	counted := &countingReader{r: r, e: e}
-	br := bufio.NewReaderSize(counted, 1<<20)
-	magic, _ := br.Peek(4)
-	var src io.Reader = br
-	switch compression(magic) {
-	case "gzip":
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return hotpath.WrapError(hotpath.EINVALID, err, "bad gzip stream")
-		}
-		defer zr.Close()
-		src = zr
-	case "zstd":
-		zr, err := zstd.NewReader(br)
-		if err != nil {
-			return hotpath.WrapError(hotpath.EINVALID, err, "bad zstd stream")
-		}
-		defer zr.Close()
-		src = zr
-	default:
+	src, closeSrc, compressed, err := decompress(bufio.NewReaderSize(counted, 1<<20))
+	if err != nil {
+		return err
+	}
+	defer closeSrc()
+	if !compressed {
 		e.exactProgress = true
 	}
 	s := &streamInput{r: src, size: e.chunkSize, line: 1, delim: e.delim, quote: e.quote,
@@ -550,6 +537,28 @@ func (e *engine) countStream(ctx context.Context, r io.Reader) error {
 	}
 	e.bytes += s.bytes
 	return nil
+}
+
+// decompress returns a reader of br's content decompressed when it starts
+// with the magic bytes of gzip or zstd (compressed), and a function that
+// frees the decoder; src is br itself otherwise.
+func decompress(br *bufio.Reader) (src io.Reader, closeSrc func(), compressed bool, err error) {
+	magic, _ := br.Peek(4)
+	switch compression(magic) {
+	case "gzip":
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, false, hotpath.WrapError(hotpath.EINVALID, err, "bad gzip stream")
+		}
+		return zr, func() { zr.Close() }, true, nil
+	case "zstd":
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			return nil, nil, false, hotpath.WrapError(hotpath.EINVALID, err, "bad zstd stream")
+		}
+		return zr, zr.Close, true, nil
+	}
+	return br, func() {}, false, nil
 }
 
 // countingReader reports the bytes read from the source as progress when

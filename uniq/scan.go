@@ -42,10 +42,16 @@ type worker struct {
 	// it is not mapped; dataAddr is the address of its first byte.
 	fileBase int64
 	dataAddr uintptr
+	keyed    *keyedWorker // the tables of a keyed count (keyed.go)
 }
 
 func newWorker(e *engine) *worker {
 	w := &worker{e: e, fileBase: -1}
+	if e.keyed != nil {
+		w.keyed = &keyedWorker{}
+		e.keyed.workers = append(e.keyed.workers, w.keyed)
+		return w
+	}
 	for range e.names {
 		switch {
 		case e.opts.Approx:
@@ -174,7 +180,7 @@ func (w *worker) scanLines(data []byte) {
 // scanCSV counts the records of data. Records without a quote take the fast
 // path: they end at the next record end and split at each delimiter.
 func (w *worker) scanCSV(c *chunk) error {
-	if w.e.fieldTarget != nil && !w.e.records {
+	if w.e.fieldTarget != nil && !w.e.records && w.e.keyed == nil {
 		return w.scanColumns(c)
 	}
 	a := ahead{quote: -1, cr: -1}
@@ -218,6 +224,9 @@ func (w *worker) record(c *chunk, pos int, a *ahead) (int, error) {
 		}
 	}
 	if end <= a.quote {
+		if end > pos && w.keyed != nil { // a keyed count wants every field
+			return w.quotedRecord(c, pos)
+		}
 		if end > pos {
 			return next, w.plainRecord(c, pos, data[pos:end])
 		}
@@ -282,7 +291,7 @@ func (w *worker) quotedRecord(c *chunk, pos int) (int, error) {
 	e := w.e
 	w.rows++
 	want := 0 // all fields
-	if !e.records {
+	if !e.records && e.keyed == nil {
 		want = e.maxField + 1
 	}
 	fields, scratch, next, f := parseRecordAt(c.data, pos, e.delim, e.quote, want, w.fields[:0], w.scratch)
@@ -292,6 +301,10 @@ func (w *worker) quotedRecord(c *chunk, pos int) (int, error) {
 	}
 	if len(e.cols) > 0 && len(fields) <= e.maxField {
 		return next, w.short(c, pos, len(fields))
+	}
+	if w.keyed != nil {
+		w.keyedRecord(c, pos, next, fields)
+		return next, nil
 	}
 	t := 0
 	if e.records {

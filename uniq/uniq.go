@@ -57,6 +57,15 @@ type Options struct {
 	Columns []string
 	// Records counts distinct whole records (parsed, so quoting does not matter).
 	Records bool
+	// Keys are columns counted together: the distinct combinations of
+	// their values, as one composite key (Columns must then be empty, or
+	// By set). With Dedup and DistinctValues, the key that makes records
+	// duplicates; empty there means the whole record.
+	Keys []string
+	// By are the group columns of a per-group count: the distinct values
+	// of the one column in Columns (or of the composite Keys) within each
+	// group, most distinct first; Top then limits the groups.
+	By []string
 	// NoHeader says the first record is data; columns are then indexes only.
 	NoHeader bool
 	// Delimiter separates fields; 0 means ','.
@@ -125,12 +134,17 @@ type ColumnResult struct {
 	Distinct int64        `json:"distinct"`
 	Approx   bool         `json:"approx,omitempty"`
 	Top      []ValueCount `json:"top,omitempty"`
+	// By names the group columns of a per-group count, whose groups are
+	// in Groups (Distinct is then the distinct group and value pairs).
+	By     string       `json:"by,omitempty"`
+	Groups []GroupCount `json:"groups,omitempty"`
 }
 
 // ValueCount is a value and how many times it occurs.
 type ValueCount struct {
-	Value string `json:"value"`
-	Count int64  `json:"count"`
+	Value   string  `json:"value"`
+	Count   int64   `json:"count"`
+	Percent float64 `json:"percent"` // of the counted rows
 }
 
 const defaultChunkSize = 8 << 20
@@ -185,6 +199,7 @@ type engine struct {
 
 	spillMu sync.Mutex
 	spills  []*spillRun
+	keyed   *keyed // set for composite keys, groups and first records (keyed.go)
 
 	progressMu    sync.Mutex
 	done          int64
@@ -547,6 +562,14 @@ type Input struct {
 // they were one file; a CSV header is read from each. The columns are
 // resolved against each input's own header.
 func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
+	if len(opts.Keys) > 0 || len(opts.By) > 0 {
+		res, err := countKeys(ctx, inputs, opts)
+		if err != nil {
+			return nil, err
+		}
+		setPercents(res)
+		return res, nil
+	}
 	start := time.Now()
 	rerunnable := !slices.ContainsFunc(inputs, func(in Input) bool { return in.Reader != nil })
 	res, err := countInputs(ctx, inputs, opts, rerunnable, false)
@@ -557,8 +580,21 @@ func CountInputs(ctx context.Context, inputs []Input, opts Options) (*Result, er
 		return nil, err
 	}
 	res.Seconds = time.Since(start).Seconds()
+	setPercents(res)
 	return res, nil
 }
+
+// setPercents sets the share of the counted rows of each top value.
+func setPercents(res *Result) {
+	for c := range res.Columns {
+		for i := range res.Columns[c].Top {
+			res.Columns[c].Top[i].Percent = percent(res.Columns[c].Top[i].Count, res.Rows)
+		}
+	}
+}
+
+// defaultWorkers is the number of workers when Options.Workers is 0.
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
 
 // countInputs is CountInputs. rerunnable says the inputs can be read
 // again, so that deferred comparisons may give up the staged entries

@@ -444,7 +444,7 @@ func TestTop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ValueCount{{"b", 3}, {"c", 2}}
+	want := []ValueCount{{"b", 3, 300.0 / 7}, {"c", 2, 200.0 / 7}} // percent of the 7 rows
 	if got := res.Columns[0].Top; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

@@ -107,19 +107,25 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&cols, "c", "shorthand for --column")
 	fs.Var(&cols, "column", "column `NAME|INDEX|#N` to count (1-based index; a header name wins, #N is always the Nth; repeatable or comma-separated)")
 	records := fs.Bool("records", false, "count distinct whole records")
+	var keys, by columnList
+	fs.Var(&keys, "k", "shorthand for --key")
+	fs.Var(&keys, "key", "count distinct combinations of the `COLUMNS` (comma-separated), as one composite key")
+	fs.Var(&by, "by", "per group of the `COLUMNS`: distinct values of the one -c column (or -k key) in each group, most first")
+	values := fs.Bool("values", false, "write the distinct values of the one -c column (or -k key) instead of counting them, first occurrence first")
+	format := fs.String("format", "text", "output `FORMAT`: text, json or csv (--values: text is one value a line, csv quotes)")
 	noHeader := fs.Bool("no-header", false, "the first row is data; columns are 1-based indexes")
 	delim := fs.String("delimiter", ",", "field delimiter (one byte; \\t for tab)")
 	tab := fs.Bool("tab", false, "fields are tab-separated (same as --delimiter '\\t'; quoting is then off unless --quote says)")
 	quoteChar := fs.String("quote", "", "`CHAR` that quotes fields, or none: quotes are data, fields end at delimiters (default \" for CSV, none for tab-separated)")
 	trim := fs.Bool("trim", false, "strip surrounding whitespace from every field")
-	top := fs.Int("top", 0, "also print the `K` most frequent values of each column with their counts")
+	top := fs.Int("top", 0, "also print the `K` most frequent values of each column with their counts and percent of rows; with --by, the K first groups")
 	approx := fs.Bool("approx", false, "estimate with HyperLogLog in fixed memory (error: see above)")
 	precision := fs.Uint("precision", uniq.DefaultPrecision, "HyperLogLog precision `P`, 4..18: 2^P registers, standard error 1.04/sqrt(2^P)")
 	var memory byteSize
 	fs.Var(&memory, "memory", "memory `SIZE` for the exact sets (e.g. 512M, 2G); past it they spill to --temp-dir and the count stays exact (default half of RAM)")
 	tempDir := fs.String("temp-dir", "", "`DIR` for spill runs (default $TMPDIR or /tmp)")
 	lenient := fs.Bool("lenient", false, "skip malformed records (stray or unclosed quote, too few fields), each alone, and report how many")
-	asJSON := fs.Bool("json", false, "print JSON: per column the distinct count and top values; rows, bytes, seconds")
+	asJSON := fs.Bool("json", false, "same as --format json: per column the distinct count, top values, groups; rows, bytes, seconds")
 	workers := fs.Int("workers", 0, "scanning goroutines (default: one per core)")
 	chunk := byteSize(0)
 	fs.Var(&chunk, "chunk-size", "input `SIZE` a worker takes at a time (default 512K for files, 8M for streams)")
@@ -131,12 +137,9 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	if len(files) == 0 {
 		return Usagef("no input file (use - for stdin)")
 	}
-	d := *delim
-	if *tab || d == `\t` || d == "tab" {
-		d = "\t"
-	}
-	if len(d) != 1 {
-		return Usagef("--delimiter must be one byte, got %q", *delim)
+	d, err := delimiterFlag(*delim, *tab)
+	if err != nil {
+		return err
 	}
 	if *precision < 4 || *precision > 18 {
 		return Usagef("--precision must be 4..18, got %d", *precision)
@@ -144,10 +147,17 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	if *top < 0 {
 		return Usagef("--top must not be negative")
 	}
+	if *asJSON {
+		*format = "json"
+	}
+	if *format != "text" && *format != "json" && *format != "csv" {
+		return Usagef("--format must be text, json or csv, got %q", *format)
+	}
 	opts := uniq.Options{
-		Columns: cols, Records: *records, NoHeader: *noHeader, Delimiter: d[0], Trim: *trim,
+		Columns: cols, Records: *records, NoHeader: *noHeader, Delimiter: d, Trim: *trim,
 		Top: *top, Approx: *approx, Precision: uint8(*precision), MemoryLimit: int64(memory),
 		TempDir: *tempDir, Lenient: *lenient, Workers: *workers, ChunkSize: int(chunk),
+		Keys: keys, By: by,
 	}
 	if err := opts.SetQuote(*quoteChar); err != nil {
 		return Usagef("--quote: %v", err)
@@ -168,26 +178,37 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 			_ = bar.Set64(done)
 		}
 	}
-	inputs := make([]uniq.Input, len(files))
-	for i, f := range files {
-		inputs[i] = uniq.Input{Path: f}
-		if f == "-" {
-			inputs[i].Reader = env.Stdin
+	inputs := inputsOf(env, files)
+	var res *uniq.Result
+	if *values {
+		if *format == "json" {
+			return Usagef("--values writes text or csv")
 		}
+		res, err = uniq.DistinctValues(ctx, inputs, opts, env.Stdout, *format == "csv")
+	} else {
+		res, err = uniq.CountInputs(ctx, inputs, opts)
 	}
-	res, err := uniq.CountInputs(ctx, inputs, opts)
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	switch {
+	case *values:
+	case *format == "json":
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	case *format == "csv":
+		if err := printResultCSV(env.Stdout, res); err != nil {
+			return err
+		}
+	default:
+		printResult(env.Stdout, res)
 	}
-	printResult(env.Stdout, res)
 	if res.Skipped > 0 {
 		fmt.Fprintf(env.Stderr, "hotpath uniq: skipped %d malformed rows\n", res.Skipped)
 	}
@@ -207,12 +228,17 @@ func showProgress(env *Env, mode string) bool {
 }
 
 // printResult prints one number for one column, or a name and a count per
-// line (with the top values indented) for several.
+// line (with the top values indented: count, percent of rows, value) for
+// several; per group, a line per group (see printGroups).
 func printResult(w io.Writer, res *uniq.Result) {
 	for _, c := range res.Columns {
 		approx := ""
 		if c.Approx {
 			approx = "~"
+		}
+		if c.By != "" {
+			printGroups(w, c)
+			continue
 		}
 		if len(res.Columns) == 1 && len(c.Top) == 0 {
 			fmt.Fprintf(w, "%s%d\n", approx, c.Distinct)
@@ -220,7 +246,7 @@ func printResult(w io.Writer, res *uniq.Result) {
 		}
 		fmt.Fprintf(w, "%s\t%s%d\n", c.Name, approx, c.Distinct)
 		for _, vc := range c.Top {
-			fmt.Fprintf(w, "  %d\t%s\n", vc.Count, strconv.Quote(vc.Value))
+			fmt.Fprintf(w, "  %d\t%.2f%%\t%s\n", vc.Count, vc.Percent, strconv.Quote(vc.Value))
 		}
 	}
 }

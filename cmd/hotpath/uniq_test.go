@@ -16,9 +16,15 @@ import (
 // runUniqCmd runs "hotpath uniq args..." in-process.
 func runUniqCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCmd(t, stdin, append([]string{"uniq"}, args...)...)
+}
+
+// runCmd runs "hotpath args..." in-process with stdin.
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	code = run(context.Background(), env, append([]string{"uniq"}, args...))
+	code = run(context.Background(), env, args)
 	return code, out.String(), errOut.String()
 }
 
@@ -67,7 +73,22 @@ func TestUniqCommand(t *testing.T) {
 		{"header name wins", "2,1\nx,a\ny,a\n", []string{"-c", "1", "-"}, 0, "1\n", ""},
 		{"lenient resyncs", "h1,h2\n\"1,x\",a\n\"2,\"y\",b\n3,c\n4,\"d\"\n5,e\n", []string{"-c", "h1", "--lenient", "-"}, 0, "4\n", "skipped 1 malformed rows"},
 		{"fault names line and field", "a,b\n1,x\"y\n", []string{"-c", "a", "-"}, 1, "", "line 2, field 2: bare quote in an unquoted field"},
-		{"top", "", []string{"-c", "user_id", "--top", "1", csvPath}, 0, "user_id\t3\n  2\t\"u1\"\n", ""},
+		{"top", "", []string{"-c", "user_id", "--top", "1", csvPath}, 0, "user_id\t3\n  2\t50.00%\t\"u1\"\n", ""},
+		{"top csv", "", []string{"-c", "user_id", "--top", "1", "--format", "csv", csvPath}, 0, "column,distinct,value,count,percent\nuser_id,3,u1,2,50.0000\n", ""},
+		{"csv", "", []string{"-c", "user_id,note", "--format", "csv", csvPath}, 0, "column,distinct\nuser_id,3\nnote,3\n", ""},
+		{"composite key", "", []string{"-k", "user_id,note", csvPath}, 0, "4\n", ""},
+		{"composite key stdin", uniqSample, []string{"-k", "note,user_id", "-"}, 0, "4\n", ""},
+		{"composite key gzip", "", []string{"-k", "user_id,note", gzPath}, 0, "4\n", ""},
+		{"per group", "", []string{"--by", "note", "-c", "user_id", csvPath}, 0, "x\t2\t2\t50.00%\na,b\t1\t1\t25.00%\n\"multi\\nline\"\t1\t1\t25.00%\n", ""},
+		{"per group top", "", []string{"--by", "note", "-c", "user_id", "--top", "1", "--format", "csv", csvPath}, 0, "note,distinct,rows,percent\nx,2,2,50.0000\n", ""},
+		{"per group spill", uniqSample, []string{"--by", "user_id", "-c", "note", "--memory", "1", "--top", "1", "-"}, 0, "u1\t2\t2\t50.00%\n", ""},
+		{"values", "", []string{"--values", "-c", "user_id", csvPath}, 0, "u1\nu2\nu3\n", ""},
+		{"values csv", "", []string{"--values", "-c", "note", "--format", "csv", gzPath}, 0, "note\n\"a,b\"\nx\n\"multi\nline\"\n", ""},
+		{"values composite", uniqSample, []string{"--values", "-k", "user_id,note", "-"}, 0, "user_id,note\nu1,\"a,b\"\nu1,x\nu2,\"multi\nline\"\nu3,x\n", ""},
+		{"values of two columns", "", []string{"--values", "-c", "user_id,note", csvPath}, 1, "", "one column"},
+		{"values json", "", []string{"--values", "-c", "user_id", "--format", "json", csvPath}, 2, "", "text or csv"},
+		{"bad format", "", []string{"--format", "xml", csvPath}, 2, "", "--format must be"},
+		{"by without column", "", []string{"--by", "note", csvPath}, 1, "", "needs the column"},
 		{"approx", "", []string{"--approx", "-c", "user_id", csvPath}, 0, "~3\n", ""},
 		{"spill", "", []string{"--memory", "1", "-c", "user_id", csvPath}, 0, "3\n", ""},
 		{"missing file", "", []string{"/nonexistent/x.csv"}, 1, "", "hotpath uniq: /nonexistent/x.csv: no such file"},
@@ -111,7 +132,7 @@ func TestUniqJSON(t *testing.T) {
 	if len(res.Columns) != 1 || res.Columns[0].Name != "user_id" || res.Columns[0].Distinct != 3 {
 		t.Errorf("columns %+v, want user_id with 3", res.Columns)
 	}
-	if got, want := res.Columns[0].Top, []uniq.ValueCount{{Value: "u1", Count: 2}, {Value: "u2", Count: 1}}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+	if got, want := res.Columns[0].Top, []uniq.ValueCount{{Value: "u1", Count: 2, Percent: 50}, {Value: "u2", Count: 1, Percent: 25}}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("top %v, want %v", got, want)
 	}
 	if res.Rows != 4 || res.Bytes != int64(len(uniqSample)) {
@@ -125,7 +146,7 @@ func TestUniqHelp(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	for _, want := range []string{"--column", "--records", "--no-header", "--delimiter", "--tab", "--trim", "--top",
-		"--approx", "--precision", "--memory", "--temp-dir", "--lenient", "--json", "0.81%", "1.04/sqrt(2^precision)"} {
+		"--approx", "--precision", "--memory", "--temp-dir", "--lenient", "--json", "--key", "--by", "--values", "--format", "0.81%", "1.04/sqrt(2^precision)"} {
 		if !strings.Contains(out, strings.TrimPrefix(want, "-")) {
 			t.Errorf("--help does not mention %q", want)
 		}
