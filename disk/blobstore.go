@@ -53,8 +53,17 @@ type BlobStore struct {
 	root string // absolute, cleaned
 }
 
-// Open returns a store rooted at root, creating the directory if needed.
-func Open(root string) (*BlobStore, error) {
+// Open returns a store for a store URL, file://DIR (relative directories
+// stay relative: file://./data/blobs) or a bare directory path, creating the
+// directory if needed.
+func Open(_ context.Context, rawURL string) (*BlobStore, error) {
+	root := rawURL
+	if scheme, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if !strings.EqualFold(scheme, "file") {
+			return nil, hotpath.Errorf(hotpath.EINVALID, "disk store: %q is not a file:// URL", rawURL)
+		}
+		root = rest
+	}
 	if root == "" {
 		return nil, hotpath.Errorf(hotpath.EINVALID, "disk store: empty root directory")
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestBlobStore(t *testing.T) {
 	hotpathtest.TestBlobStore(t, func(t *testing.T) hotpath.BlobStore {
-		s, err := disk.Open(t.TempDir())
+		s, err := disk.Open(context.Background(), t.TempDir())
 		if err != nil {
 			t.Fatalf("disk.Open: %v", err)
 		}
@@ -22,12 +22,31 @@ func TestBlobStore(t *testing.T) {
 	})
 }
 
+// TestOpenURL opens a file:// URL and refuses another scheme.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "blobs")
+	s, err := disk.Open(ctx, "file://"+root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "a/b", strings.NewReader("x"), 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "a", "b")); err != nil {
+		t.Errorf("the blob is not under the URL's directory: %v", err)
+	}
+	if _, err := disk.Open(ctx, "s3://bucket"); hotpath.ErrorCode(err) != hotpath.EINVALID {
+		t.Errorf("Open(s3://bucket) = %v, want EINVALID", err)
+	}
+}
+
 // TestNoEscape checks that no key reaches a file outside the root, even the
 // ones that a path cleaner would quietly turn into a path inside it.
 func TestNoEscape(t *testing.T) {
 	parent := t.TempDir()
 	root := filepath.Join(parent, "root")
-	s, err := disk.Open(root)
+	s, err := disk.Open(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +76,7 @@ func TestNoEscape(t *testing.T) {
 // only the blob itself, and that Delete removes the directories it empties.
 func TestAtomicLeavesNoTempFiles(t *testing.T) {
 	root := t.TempDir()
-	s, err := disk.Open(root)
+	s, err := disk.Open(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +120,7 @@ func FuzzKeys(f *testing.F) {
 		f.Add(seed)
 	}
 	root := f.TempDir()
-	s, err := disk.Open(filepath.Join(root, "store"))
+	s, err := disk.Open(context.Background(), filepath.Join(root, "store"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -192,7 +192,7 @@ func CreateKey(ctx context.Context, bin string, env []string, tenant, scope stri
 func DeleteStream(url, stream, subject string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	q, err := nats.Open(ctx, nats.Config{URL: url, Stream: stream, Subject: subject, Logger: slog.New(slog.DiscardHandler)})
+	q, err := nats.New(ctx, nats.Config{URL: url, Stream: stream, Subject: subject, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fmt.Errorf("delete stream %s: %w", stream, err)
 	}

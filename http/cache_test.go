@@ -106,7 +106,7 @@ func newCacheEnv(t *testing.T, cache hotpath.Cache, cfg CacheConfig) *cacheEnv {
 func openTestStores(t *testing.T) (dir string, blobs hotpath.BlobStore, meta hotpath.MetadataStore) {
 	t.Helper()
 	dir = t.TempDir()
-	b, err := disk.Open(filepath.Join(dir, "blobs"))
+	b, err := disk.Open(context.Background(), filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func New(cfg Config) *Cache {
 }
 
 // Open returns a Cache for a mem:// URL (see ParseURL).
-func Open(rawURL string) (*Cache, error) {
+func Open(_ context.Context, rawURL string) (*Cache, error) {
 	cfg, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err

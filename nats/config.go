@@ -7,7 +7,9 @@ package nats
 
 import (
 	"log/slog"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,4 +120,68 @@ func (c Config) Validate() error {
 		return hotpath.Errorf(hotpath.EINVALID, "queue: memory and storage limits must be positive")
 	}
 	return nil
+}
+
+// ParseURL reads a queue URL into a Config:
+//
+//	embedded?dir=./data[&listen=127.0.0.1:4223&max_memory=67108864&max_store=1073741824]
+//	nats://host:4222[,nats://host2:4222][?stream=S&subject=s&consumer=c&max_deliver=5&ack_wait=30s]
+//
+// The query parameters (stream, subject, consumer, max_deliver, ack_wait,
+// retry_delay, max_retry_delay, and for embedded also dir, listen,
+// max_memory, max_store) tune the queue; the rest of a nats:// URL is passed
+// to the client verbatim. max_deliver is the failures a job may have;
+// failures because a backend is down do not count, and a job failing for
+// that reason is retried every max_retry_delay (default 30s) until the
+// backend is back. The embedded server listens to in-process clients only unless
+// listen= asks for a port: its process consumes its own jobs, and an open
+// port would take jobs from anyone on the machine. Logger is left nil
+// (slog.Default), for the caller to set.
+func ParseURL(rawURL string) (Config, error) {
+	base, query, _ := strings.Cut(rawURL, "?")
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return Config{}, hotpath.Errorf(hotpath.EINVALID, "queue %q: bad query: %v", rawURL, err)
+	}
+	c := Config{URL: base}
+	if c.Embedded() {
+		c.URL, c.Listen = "embedded", "none"
+	}
+	for name, values := range params {
+		v := values[len(values)-1]
+		var perr error
+		switch name {
+		case "dir":
+			c.DataDir = v
+		case "stream":
+			c.Stream = v
+		case "subject":
+			c.Subject = v
+		case "consumer":
+			c.Consumer = v
+		case "listen":
+			c.Listen = v
+		case "max_deliver":
+			c.MaxDeliver, perr = strconv.Atoi(v)
+		case "ack_wait":
+			c.AckWait, perr = time.ParseDuration(v)
+		case "retry_delay":
+			c.RetryDelay, perr = time.ParseDuration(v)
+		case "max_retry_delay":
+			c.MaxRetryDelay, perr = time.ParseDuration(v)
+		case "max_memory":
+			c.MaxMemory, perr = strconv.ParseInt(v, 10, 64)
+		case "max_store":
+			c.MaxStore, perr = strconv.ParseInt(v, 10, 64)
+		default:
+			return c, hotpath.Errorf(hotpath.EINVALID, "queue %q: unknown parameter %q", rawURL, name)
+		}
+		if perr != nil {
+			return c, hotpath.Errorf(hotpath.EINVALID, "queue %q: %s=%q: %v", rawURL, name, v, perr)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return c, hotpath.Errorf(hotpath.EINVALID, "queue %q: %s", rawURL, hotpath.ErrorMessage(err))
+	}
+	return c, nil
 }

@@ -30,9 +30,18 @@ var _ hotpath.Queue = (*Queue)(nil)
 // notices a lost connection.
 const pollWait = 5 * time.Second
 
-// Open connects to the broker c names (starting it when embedded) and
+// Open opens the queue a URL names (see ParseURL).
+func Open(ctx context.Context, rawURL string) (*Queue, error) {
+	c, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, c)
+}
+
+// New connects to the broker c names (starting it when embedded) and
 // creates or updates the stream and the durable consumer.
-func Open(ctx context.Context, c Config) (*Queue, error) {
+func New(ctx context.Context, c Config) (*Queue, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package nats_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -58,17 +59,17 @@ func opener(url string) func(t *testing.T) hotpath.Queue {
 		if q, ok := first[t]; ok {
 			c := cfgs[t]
 			c.URL = q.ClientURL()
-			q2, err := nats.Open(ctx, c)
+			q2, err := nats.New(ctx, c)
 			if err != nil {
-				t.Fatalf("nats.Open second client: %v", err)
+				t.Fatalf("nats.New second client: %v", err)
 			}
 			t.Cleanup(func() { q2.Close() })
 			return q2
 		}
 		c := suiteConfig(url, t.TempDir())
-		q, err := nats.Open(ctx, c)
+		q, err := nats.New(ctx, c)
 		if err != nil {
-			t.Fatalf("nats.Open(%s): %v", c.URL, err)
+			t.Fatalf("nats.New(%s): %v", c.URL, err)
 		}
 		first[t], cfgs[t] = q, c
 		t.Cleanup(func() {
@@ -107,7 +108,7 @@ func TestEmbeddedQuiet(t *testing.T) {
 	var logged bytes.Buffer
 	c := suiteConfig("embedded", t.TempDir())
 	c.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	q, err := nats.Open(context.Background(), c)
+	q, err := nats.New(context.Background(), c)
 	os.Stderr = saved
 	w.Close()
 	stderr, _ := io.ReadAll(r)
@@ -130,7 +131,7 @@ func TestEmbeddedQuiet(t *testing.T) {
 	}
 	c2 := c
 	c2.URL = u
-	q2, err := nats.Open(context.Background(), c2)
+	q2, err := nats.New(context.Background(), c2)
 	if err != nil {
 		t.Fatalf("second client via %s: %v", u, err)
 	}
@@ -147,7 +148,7 @@ func TestEmbeddedQuiet(t *testing.T) {
 // the embedded server are still there after it: the store is on disk.
 func TestEmbeddedSurvivesRestart(t *testing.T) {
 	c := suiteConfig("embedded", t.TempDir())
-	q, err := nats.Open(context.Background(), c)
+	q, err := nats.New(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestEmbeddedSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.Close()
-	q, err = nats.Open(context.Background(), c)
+	q, err = nats.New(context.Background(), c)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -183,6 +184,40 @@ func TestEmbeddedSurvivesRestart(t *testing.T) {
 	}
 	if j.ID != want.ID || j.ImageID != want.ImageID {
 		t.Errorf("after restart got job %+v, want %+v", j, want)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		raw  string
+		ok   bool
+		want string // fmt of the fields checked
+	}{
+		{"embedded?dir=/data", true, "embedded none /data 0 0s"},
+		{"?dir=/data", true, "embedded none /data 0 0s"},
+		{"embedded?listen=127.0.0.1:4333&dir=/data", true, "embedded 127.0.0.1:4333 /data 0 0s"},
+		{"nats://10.0.0.1:4222?stream=S1&max_deliver=7&ack_wait=45s", true, "nats://10.0.0.1:4222   7 45s"},
+		{"embedded", false, ""}, // no data directory
+		{"nats://h:4222?bogus=1", false, ""},
+		{"nats://h:4222?ack_wait=soon", false, ""},
+		{"nats://h:4222?stream=a.b", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			c, err := nats.ParseURL(tt.raw)
+			if (err == nil) != tt.ok {
+				t.Fatalf("ParseURL(%q) error = %v, want ok=%v", tt.raw, err, tt.ok)
+			}
+			if !tt.ok {
+				if hotpath.ErrorCode(err) != hotpath.EINVALID {
+					t.Errorf("code = %q, want %q", hotpath.ErrorCode(err), hotpath.EINVALID)
+				}
+				return
+			}
+			if got := fmt.Sprintf("%s %s %s %d %s", c.URL, c.Listen, c.DataDir, c.MaxDeliver, c.AckWait); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -213,4 +248,3 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
-

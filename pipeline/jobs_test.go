@@ -132,7 +132,7 @@ func newHarness(t *testing.T) *harness {
 	ctx := context.Background()
 	dir := t.TempDir()
 	h := &harness{faults: &faults{}, blobRoot: filepath.Join(dir, "blobs")}
-	blobs, err := disk.Open(h.blobRoot)
+	blobs, err := disk.Open(context.Background(), h.blobRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.meta = store
 	quiet := slog.New(slog.DiscardHandler)
-	h.queue, err = nats.Open(ctx, nats.Config{
+	h.queue, err = nats.New(ctx, nats.Config{
 		DataDir: dir, Listen: "none", MaxDeliver: 3, AckWait: time.Second,
 		RetryDelay: 20 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond, Logger: quiet,
 	})

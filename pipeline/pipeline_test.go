@@ -20,7 +20,7 @@ const testTenant = "t1"
 func newService(t *testing.T) (*pipeline.Service, string) {
 	t.Helper()
 	dir := t.TempDir()
-	blobs, err := disk.Open(filepath.Join(dir, "blobs"))
+	blobs, err := disk.Open(context.Background(), filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,7 +194,7 @@ func BenchmarkPutGet(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s3store.Close()
-	diskStore, err := disk.Open(b.TempDir())
+	diskStore, err := disk.Open(context.Background(), b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}

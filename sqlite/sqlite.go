@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -43,11 +45,22 @@ type Store struct {
 	clock  sqlstore.Clock
 }
 
-// Open opens (creating if needed) the database at path, applies the
-// migrations it lacks and returns the store.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens (creating it and its directory if needed) the database a URL
+// names, sqlite://FILE (relative paths stay relative: sqlite://./data/hotpath.db)
+// or a bare file path, applies the migrations it lacks and returns the store.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	path := rawURL
+	if scheme, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if !strings.EqualFold(scheme, "sqlite") {
+			return nil, hotpath.Errorf(hotpath.EINVALID, "sqlite: %q is not a sqlite:// URL", rawURL)
+		}
+		path = rest
+	}
 	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") || path == ":memory:" {
 		return nil, hotpath.Errorf(hotpath.EINVALID, "sqlite: %q is not a database file path", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("sqlite: create the database's directory: %w", err)
 	}
 	params := url.Values{}
 	params.Add("_pragma", "busy_timeout(10000)")

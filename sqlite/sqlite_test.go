@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -93,6 +94,24 @@ func TestOpenRejectsNonPaths(t *testing.T) {
 		if _, err := sqlite.Open(context.Background(), p); hotpath.ErrorCode(err) != hotpath.EINVALID {
 			t.Errorf("Open(%q) = %v, want EINVALID", p, err)
 		}
+	}
+}
+
+// TestOpenURL opens a sqlite:// URL in a directory that does not exist yet,
+// and refuses another scheme.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "new", "hotpath.db")
+	s, err := sqlite.Open(ctx, "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database file is not at the URL's path: %v", err)
+	}
+	if _, err := sqlite.Open(ctx, "postgres://"+path); hotpath.ErrorCode(err) != hotpath.EINVALID {
+		t.Errorf("Open(postgres://…) = %v, want EINVALID", err)
 	}
 }
 

@@ -200,7 +200,7 @@ func contains(list []string, s string) bool {
 // photos, returning their image IDs by source format.
 func startServer(ctx context.Context, dir string, photos map[string][]string) (*httptest.Server, map[string][]string, error) {
 	state := filepath.Join(dir, "state-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-	blobs, err := disk.Open(filepath.Join(state, "blobs"))
+	blobs, err := disk.Open(ctx, filepath.Join(state, "blobs"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/hotpath/hotpath"
@@ -34,61 +31,54 @@ func splitBackendURL(raw string) (scheme, rest string) {
 
 // openBlobStore opens the blob store named by --store.
 func openBlobStore(ctx context.Context, raw string) (hotpath.BlobStore, error) {
-	scheme, rest := splitBackendURL(raw)
-	switch scheme {
+	switch scheme, _ := splitBackendURL(raw); scheme {
 	case "file":
-		return disk.Open(rest)
+		return disk.Open(ctx, raw)
 	case "s3":
 		return s3.Open(ctx, raw)
+	default:
+		return nil, Usagef("--store %q: unknown kind %q; use file://DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT", raw, scheme)
 	}
-	return nil, Usagef("--store %q: unknown kind %q; use file://DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT", raw, scheme)
 }
 
 // openMetadataStore opens the metadata store named by --db.
 func openMetadataStore(ctx context.Context, raw string) (hotpath.MetadataStore, error) {
-	scheme, rest := splitBackendURL(raw)
-	switch scheme {
+	switch scheme, _ := splitBackendURL(raw); scheme {
 	case "sqlite":
-		if err := os.MkdirAll(filepath.Dir(rest), 0o755); err != nil {
-			return nil, fmt.Errorf("create the database's directory: %w", err)
-		}
-		return sqlite.Open(ctx, rest)
+		return sqlite.Open(ctx, raw)
 	case "postgres", "postgresql":
 		return postgres.Open(ctx, raw)
+	default:
+		return nil, Usagef("--db %q: unknown kind %q; use sqlite://FILE or postgres://USER@HOST/DB", raw, scheme)
 	}
-	return nil, Usagef("--db %q: unknown kind %q; use sqlite://FILE or postgres://USER@HOST/DB", raw, scheme)
 }
 
-// openCache opens the cache named by --cache. nil means no cache: every
-// lookup goes to the stores.
+// openCache opens the cache named by --cache; nothing named is the
+// in-memory cache of the default size.
 func openCache(ctx context.Context, raw string) (hotpath.Cache, error) {
-	scheme, _ := splitBackendURL(raw)
-	switch scheme {
+	switch scheme, _ := splitBackendURL(raw); scheme {
 	case "":
-		return inmem.NewCache(inmem.DefaultMaxBytes), nil
+		return inmem.Open(ctx, "mem://")
 	case "mem":
-		return inmem.Open(raw)
+		return inmem.Open(ctx, raw)
 	case "redis", "rediss":
 		return redis.Open(ctx, raw)
+	default:
+		return nil, Usagef("--cache %q: unknown kind %q; use mem://?size=64MiB or redis://HOST:6379/0", raw, scheme)
 	}
-	return nil, Usagef("--cache %q: unknown kind %q; use mem://?size=64MiB or redis://HOST:6379/0", raw, scheme)
 }
 
 // openQueue opens the job queue named by --queue: an in-process NATS server
 // with its store under dataDir ("embedded", the default) or an external
-// nats:// server; see queueConfig for the parameters.
+// nats:// server; nats.ParseURL says which parameters tune it.
 func openQueue(ctx context.Context, raw, dataDir string, logger *slog.Logger) (hotpath.Queue, error) {
 	scheme, _, _ := strings.Cut(raw, "?")
-	scheme, _ = splitBackendURL(scheme)
-	switch scheme {
+	switch scheme, _ = splitBackendURL(scheme); scheme {
 	case "", "embedded", "nats", "tls":
-		q, err := openNATSQueue(ctx, raw, dataDir, logger)
-		if err != nil {
-			return nil, err
-		}
-		return q, nil
+		return openNATSQueue(ctx, raw, dataDir, logger)
+	default:
+		return nil, Usagef("--queue %q: unknown kind %q; use embedded or nats://HOST:4222", raw, scheme)
 	}
-	return nil, Usagef("--queue %q: unknown kind %q; use embedded or nats://HOST:4222", raw, scheme)
 }
 
 // openImageEngine starts libvips with the configured limits and returns the

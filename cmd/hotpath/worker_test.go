@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -377,33 +376,17 @@ func TestWorkerUsage(t *testing.T) {
 	}
 }
 
-func TestQueueConfig(t *testing.T) {
-	tests := []struct {
-		raw  string
-		ok   bool
-		want string // fmt of the fields checked
-	}{
-		{"embedded", true, "embedded none 0 0s"},
-		{"", true, "embedded none 0 0s"},
-		{"embedded?listen=127.0.0.1:4333", true, "embedded 127.0.0.1:4333 0 0s"},
-		{"nats://10.0.0.1:4222?stream=S1&max_deliver=7&ack_wait=45s", true, "nats://10.0.0.1:4222  7 45s"},
-		{"nats://h:4222?bogus=1", false, ""},
-		{"nats://h:4222?ack_wait=soon", false, ""},
-		{"nats://h:4222?stream=a.b", false, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.raw, func(t *testing.T) {
-			c, err := queueConfig(tt.raw, "/data", slog.New(slog.DiscardHandler))
-			if (err == nil) != tt.ok {
-				t.Fatalf("queueConfig(%q) error = %v, want ok=%v", tt.raw, err, tt.ok)
-			}
-			if !tt.ok {
-				return
-			}
-			if got := fmt.Sprintf("%s %s %d %s", c.URL, c.Listen, c.MaxDeliver, c.AckWait); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
+func TestQueueURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"embedded":                       "embedded?dir=%2Fdata",
+		"":                               "embedded?dir=%2Fdata",
+		"embedded?listen=127.0.0.1:4333": "embedded?listen=127.0.0.1:4333&dir=%2Fdata",
+		"embedded?dir=/elsewhere":        "embedded?dir=/elsewhere",
+		"nats://h:4222?stream=S":         "nats://h:4222?stream=S",
+	} {
+		if got := queueURL(raw, "/data"); got != want {
+			t.Errorf("queueURL(%q) = %q, want %q", raw, got, want)
+		}
 	}
 	for raw, want := range map[string]bool{"embedded": true, "embedded?listen=none": true, "": true, "nats://h:4222": false} {
 		if got := embeddedQueue(raw); got != want {
