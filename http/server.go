@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hotpath/hotpath"
@@ -68,6 +69,11 @@ type Route struct {
 type ReadyCheck struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Optional marks a dependency the process serves without, less well:
+	// while it fails /readyz answers 200 "degraded" rather than 503, so
+	// that a load balancer keeps the process (e.g. the queue for serve:
+	// sync uploads and reads work while only async uploads answer 503).
+	Optional bool
 }
 
 // Server is the HTTP API over an upload pipeline and its stores.
@@ -279,13 +285,32 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// handleReady answers 200 when every store answers, 503 naming the first that does not.
+// ReadyJSON is the body of /readyz: the process's state and each
+// dependency's. Status is "ready" (200), "degraded" (200: an optional
+// dependency is down) or "unavailable" (503: a required one is, and Error
+// names the first).
+type ReadyJSON struct {
+	Status string                    `json:"status"`
+	Checks map[string]ReadyCheckJSON `json:"checks"`
+	Error  *ErrorDetail              `json:"error,omitempty"`
+}
+
+// ReadyCheckJSON is one dependency's state in /readyz.
+type ReadyCheckJSON struct {
+	Status   string `json:"status"` // "ok" or "down"
+	Required bool   `json:"required"`
+	Error    string `json:"error,omitempty"`
+}
+
+// handleReady checks every dependency at once, each within the same 2 s, and
+// answers 200 when every required one answers (degraded when an optional
+// one does not), 503 otherwise, with each dependency's state in the body.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	checks := append([]ReadyCheck{
-		{Name: "metadata store", Check: s.Meta.Ping},
-		{Name: "blob store", Check: func(ctx context.Context) error {
+		{Name: "metadata", Check: s.Meta.Ping},
+		{Name: "blobs", Check: func(ctx context.Context) error {
 			_, err := s.Blobs.Stat(ctx, "readyz-probe")
 			if hotpath.IsNotFound(err) {
 				return nil
@@ -293,12 +318,32 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			return err
 		}},
 	}, s.readyChecks...)
-	for _, c := range checks {
-		if err := c.Check(ctx); err != nil {
-			s.Logger.ErrorContext(ctx, "not ready", "check", c.Name, "err", err)
-			s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "%s is not answering", c.Name))
-			return
-		}
+	errs := make([]error, len(checks))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Go(func() { errs[i] = c.Check(ctx) })
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	wg.Wait()
+	out := ReadyJSON{Status: "ready", Checks: make(map[string]ReadyCheckJSON, len(checks))}
+	for i, c := range checks {
+		st := ReadyCheckJSON{Status: "ok", Required: !c.Optional}
+		if err := errs[i]; err != nil {
+			st.Status, st.Error = "down", hotpath.ErrorMessage(err)
+			s.Logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "required", !c.Optional, "err", err)
+			switch {
+			case !c.Optional && out.Error == nil:
+				out.Status = "unavailable"
+				out.Error = &ErrorDetail{Code: hotpath.EUNAVAILABLE, Message: c.Name + " is not answering"}
+			case c.Optional && out.Status == "ready":
+				out.Status = "degraded"
+			}
+		}
+		out.Checks[c.Name] = st
+	}
+	if out.Error != nil {
+		w.Header().Set("Retry-After", RetryAfterUnavailableSeconds)
+		writeJSON(w, http.StatusServiceUnavailable, out)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -65,6 +65,9 @@ type Main struct {
 	// Jobs submits and runs background jobs; nil without a queue.
 	Jobs *pipeline.Jobs
 
+	// worker is set for `hotpath worker`, whose readiness needs the queue.
+	worker bool
+
 	// AdminKey is the admin API key created on the first start, "" otherwise.
 	AdminKey string
 
@@ -171,13 +174,27 @@ func (m *Main) open(ctx context.Context) error {
 		return err
 	}
 	opts := hphttp.Options{Logger: m.Logger, VipsMemory: vipsMemory, Cache: m.Cache, QueueDepth: m.jobQueueDepth()}
+	if m.Cache != nil {
+		// The cache is an optimisation: reads fall back to the stores.
+		opts.ReadyChecks = append(opts.ReadyChecks, hphttp.ReadyCheck{Name: "cache", Check: cachePing(m.Cache), Optional: true})
+	}
 	if m.Queue != nil {
 		m.Jobs = pipeline.NewJobs(m.Pipeline, m.Queue)
 		opts.Jobs = m.Jobs
-		opts.ReadyChecks = []hphttp.ReadyCheck{{Name: "queue", Check: m.Queue.Ping}}
+		// serve does sync uploads and reads without the queue; a worker
+		// does nothing without it.
+		opts.ReadyChecks = append(opts.ReadyChecks, hphttp.ReadyCheck{Name: "queue", Check: m.Queue.Ping, Optional: !m.worker})
 	}
 	m.API, err = hphttp.New(m.Config.HTTP, m.Pipeline, opts)
 	return err
+}
+
+// cachePing checks that the cache answers a lookup, for readiness.
+func cachePing(c hotpath.Cache) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		_, _, err := c.Get(ctx, "readyz-probe")
+		return err
+	}
 }
 
 // pendingCounter is a queue that tells how many jobs wait in it (nats.Queue).

@@ -606,7 +606,13 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 	}
 	m.Meta.Close() // a dead metadata store makes the server not ready
-	request(t, "GET", m.URL()+"/readyz", "", nil, nil).wantError(t, 503, hotpath.EUNAVAILABLE)
+	r = request(t, "GET", m.URL()+"/readyz", "", nil, nil)
+	r.wantStatus(t, 503)
+	var ready hphttp.ReadyJSON
+	r.decode(t, &ready)
+	if ready.Status != "unavailable" || ready.Error == nil || ready.Error.Code != hotpath.EUNAVAILABLE || ready.Checks["metadata"].Status != "down" {
+		t.Errorf("/readyz with the metadata store closed: %s", r.body)
+	}
 }
 
 func TestFirstStartPrintsAdminKeyOnce(t *testing.T) {

@@ -43,6 +43,7 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 		return Usagef("--concurrency must be 0 or more")
 	}
 	m := NewMain(cfg, env)
+	m.worker = true
 	if err := m.open(ctx); err != nil {
 		m.Close()
 		return err

@@ -441,3 +441,90 @@ func TestBrokenBodyKeepsAcceptedFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestReadinessPerRole takes NATS away (through a proxy) from a serve and a
+// worker: serve stays ready, "degraded" with the queue down in its /readyz
+// body, and keeps serving sync uploads while async ones answer 503 with
+// Retry-After; the worker, useless without the queue, is not ready. Both are
+// ready again once NATS is back.
+func TestReadinessPerRole(t *testing.T) {
+	natsURL := os.Getenv("HOTPATH_TEST_NATS")
+	if natsURL == "" {
+		natsURL = "nats://127.0.0.1:4222"
+	}
+	proxy, err := hotpathtest.NewFaultProxy(strings.TrimPrefix(natsURL, "nats://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	id := hotpath.NewID()[20:]
+	queue := "nats://" + proxy.Addr + "?stream=RD_" + id + "&subject=rd." + id + "&ack_wait=2s"
+	t.Cleanup(func() {
+		if err := e2e.DeleteStream(natsURL, "RD_"+id, "rd."+id); err != nil {
+			t.Error(err)
+		}
+	})
+	cfg := testConfig(t)
+	cfg.Queue = queue
+	m, _ := startMain(t, cfg)
+	key := m.AdminKey
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	stderr := &syncBuffer{}
+	go func() {
+		env := &Env{Stdin: strings.NewReader(""), Stdout: stderr, Stderr: stderr, Getenv: func(string) string { return "" }}
+		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1", "--addr", "127.0.0.1:0"})
+	}()
+	defer func() { cancel(); <-done }()
+	workerURL := logField(t, stderr, "worker serving /healthz, /readyz and /metrics", "url")
+
+	ready := func(t *testing.T, url string, wantStatus int, want string) {
+		t.Helper()
+		var body hphttp.ReadyJSON
+		var last response
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			last = request(t, "GET", url+"/readyz", "", nil, nil)
+			body = hphttp.ReadyJSON{}
+			json.Unmarshal(last.body, &body)
+			if last.StatusCode == wantStatus && body.Status == want || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if last.StatusCode != wantStatus || body.Status != want {
+			t.Fatalf("%s/readyz = %d %s, want %d %q", url, last.StatusCode, last.body, wantStatus, want)
+		}
+	}
+	ready(t, m.URL(), 200, "ready")
+	ready(t, workerURL, 200, "ready")
+
+	proxy.Refuse()
+	ready(t, m.URL(), 200, "degraded")
+	ready(t, workerURL, 503, "unavailable")
+	var body hphttp.ReadyJSON
+	request(t, "GET", m.URL()+"/readyz", "", nil, nil).decode(t, &body)
+	if q := body.Checks["queue"]; q.Status != "down" || q.Required || body.Checks["metadata"].Status != "ok" || body.Checks["blobs"].Status != "ok" {
+		t.Errorf("serve /readyz checks during the NATS outage = %+v; want queue down (optional), metadata and blobs ok", body.Checks)
+	}
+	if r := request(t, "GET", workerURL+"/readyz", "", nil, nil); r.Header.Get("Retry-After") == "" {
+		t.Errorf("worker /readyz 503 without Retry-After")
+	}
+	uploadImage(t, m, key, 64, 48) // sync uploads go on
+	r := request(t, "POST", m.URL()+"/v1/images?async=true", key, bytes.NewReader(hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48)), nil)
+	r.wantError(t, http.StatusServiceUnavailable, hotpath.EUNAVAILABLE)
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("async upload during the NATS outage: 503 without Retry-After")
+	}
+
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	ready(t, m.URL(), 200, "ready")
+	ready(t, workerURL, 200, "ready")
+	acc := uploadAsync(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48))
+	if j := waitJob(t, m, key, acc.Job.ID); j.State != hotpath.JobSucceeded {
+		t.Errorf("async upload after NATS is back: job %s (%s)", j.State, j.Error)
+	}
+}
