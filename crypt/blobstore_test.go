@@ -55,7 +55,7 @@ func openEncrypted(t *testing.T) *encryptedStore {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "master.key")
 	writeKeyFile(t, keyFile, crypt.NewKey())
-	inner, err := disk.Open(filepath.Join(dir, "blobs"))
+	inner, err := disk.Open(context.Background(), filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
