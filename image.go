@@ -123,11 +123,18 @@ type Limits struct {
 	MaxBytes      int64 // input size; default 50 MB
 	MaxFrames     int   // animation frames; default 100
 	MaxOutputSide int   // largest output width or height; default 8192
+	// MaxWorkPixels bounds the largest image a transform makes besides its
+	// input: the scaled image before a fill crops it (WorkSize). A fill of
+	// 1×8192 from a 2100×100 image scales it to 172032×8192 before the crop;
+	// past this limit such a transform is refused before any decode. An
+	// intermediate no larger than the input is always allowed: MaxPixels
+	// already bounds its decode. Default 40 MP, the default largest output.
+	MaxWorkPixels int64
 }
 
 // DefaultLimits returns the limits of an unconfigured server.
 func DefaultLimits() Limits {
-	return Limits{MaxPixels: 50_000_000, MaxBytes: 50 << 20, MaxFrames: 100, MaxOutputSide: 8192}
+	return Limits{MaxPixels: 50_000_000, MaxBytes: 50 << 20, MaxFrames: 100, MaxOutputSide: 8192, MaxWorkPixels: 40_000_000}
 }
 
 // Rendition is one encoded output image.

@@ -261,16 +261,20 @@ type TransformPolicy struct {
 	MaxHeight int
 	// MaxPixels bounds width × height of the output.
 	MaxPixels int64
+	// MaxWorkPixels bounds the scaled image before a fill's crop
+	// (Limits.MaxWorkPixels); 0: no bound.
+	MaxWorkPixels int64
 }
 
 // DefaultTransformPolicy returns the policy of an unconfigured server: the
 // default presets, any options, outputs up to 8192 pixels a side and 40 MP.
 func DefaultTransformPolicy() TransformPolicy {
 	return TransformPolicy{
-		Presets:   DefaultPresets(),
-		MaxWidth:  DefaultLimits().MaxOutputSide,
-		MaxHeight: DefaultLimits().MaxOutputSide,
-		MaxPixels: 40_000_000,
+		Presets:       DefaultPresets(),
+		MaxWidth:      DefaultLimits().MaxOutputSide,
+		MaxHeight:     DefaultLimits().MaxOutputSide,
+		MaxPixels:     40_000_000,
+		MaxWorkPixels: DefaultLimits().MaxWorkPixels,
 	}
 }
 
@@ -357,13 +361,14 @@ func (p TransformPolicy) Resolve(s TransformSpec) (TransformOptions, error) {
 }
 
 // CheckSize checks the size o produces from a srcW × srcH image against the
-// policy, for sides the URL left to the aspect ratio.
+// policy, for sides the URL left to the aspect ratio, and the size it scales
+// the image to before cropping (Limits.CheckWork).
 func (p TransformPolicy) CheckSize(o TransformOptions, srcW, srcH int) error {
 	w, h := OutputSize(o, srcW, srcH)
 	if w > p.MaxWidth || h > p.MaxHeight || int64(w)*int64(h) > p.MaxPixels {
 		return Errorf(EINVALID, "option \"w\": the output would be %d×%d, beyond the limits %d×%d and %d pixels", w, h, p.MaxWidth, p.MaxHeight, p.MaxPixels)
 	}
-	return nil
+	return Limits{MaxWorkPixels: p.MaxWorkPixels}.CheckWork(o, srcW, srcH)
 }
 
 // preset returns the options of the named preset.
@@ -512,6 +517,67 @@ func FitScale(srcW, srcH, w, h, maxSide int) float64 {
 // inside its box: the side the box bounds scales to the box exactly.
 func ScaledSide(side int, scale float64) int {
 	return max(1, int(math.Round(float64(side)*scale)))
+}
+
+// WorkSize returns the scale a transform applies to a srcW × srcH image and
+// the size it scales it to, before a fill crops it to the boxW × boxH box or
+// a pad frames it in the box: fit scales inside the box, never enlarging,
+// and within maxSide (FitScale); pad scales inside without enlarging; fill
+// covers the box, enlarging if it must; force makes the box. For fit a zero
+// box side is unbounded; the other fits need both sides (see OutputSize for
+// deriving a missing one). Engines scale by it, and Limits.CheckWork bounds
+// it before any decode.
+func WorkSize(fit Fit, srcW, srcH, boxW, boxH, maxSide int) (scale float64, w, h int) {
+	fw, fh := float64(srcW), float64(srcH)
+	switch fit {
+	case FitPad:
+		scale = math.Min(math.Min(float64(boxW)/fw, float64(boxH)/fh), 1)
+	case FitFill, FitForce:
+		scale = math.Max(float64(boxW)/fw, float64(boxH)/fh)
+	default:
+		scale = FitScale(srcW, srcH, boxW, boxH, maxSide)
+	}
+	w, h = ScaledSide(srcW, scale), ScaledSide(srcH, scale)
+	switch fit {
+	case FitPad:
+		w, h = min(w, boxW), min(h, boxH)
+	case FitFill:
+		w, h = max(w, boxW), max(h, boxH)
+	case FitForce:
+		w, h = boxW, boxH
+	}
+	return scale, w, h
+}
+
+// CheckWork refuses, as EINVALID naming the limit, a transform o of a
+// srcW × srcH image whose scaled image before the crop (WorkSize) is larger
+// than both MaxWorkPixels and the image itself, so that enlarging is bounded
+// from the header and the options alone, before any decode. A zero
+// MaxWorkPixels means no bound.
+func (l Limits) CheckWork(o TransformOptions, srcW, srcH int) error {
+	if srcW <= 0 || srcH <= 0 {
+		return nil
+	}
+	fit := o.Fit
+	if fit == "" || o.Width == 0 && o.Height == 0 {
+		fit = FitInside
+	}
+	boxW, boxH := o.Width, o.Height
+	if fit != FitInside {
+		boxW, boxH = l.OutputSize(o, srcW, srcH)
+	}
+	_, w, h := WorkSize(fit, srcW, srcH, boxW, boxH, l.MaxOutputSide)
+	return l.CheckWorkSize(srcW, srcH, w, h)
+}
+
+// CheckWorkSize is CheckWork for a scaled size already worked out.
+func (l Limits) CheckWorkSize(srcW, srcH, workW, workH int) error {
+	work := int64(workW) * int64(workH)
+	if l.MaxWorkPixels <= 0 || work <= l.MaxWorkPixels || work <= int64(srcW)*int64(srcH) {
+		return nil
+	}
+	return Errorf(EINVALID, "option \"w\": scaling the %d×%d image to %d×%d before cropping is above the limit of %d work pixels (max-work-pixels)",
+		srcW, srcH, workW, workH, l.MaxWorkPixels)
 }
 
 // TransformURL is a transform path taken apart.

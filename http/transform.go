@@ -118,6 +118,7 @@ func newTransformer(cfg TransformConfig, svc *pipeline.Service, cache hotpath.Ca
 	policy := hotpath.TransformPolicy{
 		Presets: svc.Config.Presets, PresetsOnly: cfg.PresetsOnly,
 		MaxWidth: cfg.MaxWidth, MaxHeight: cfg.MaxHeight, MaxPixels: cfg.MaxPixels,
+		MaxWorkPixels: svc.Config.Limits.MaxWorkPixels,
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err

@@ -498,3 +498,39 @@ func TestTransformConcurrentRequestsProcessOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformBoundsWork: a transform whose scaled image before the crop
+// is beyond --max-work-pixels is a 400 naming the limit, answered from the
+// header before any decode (the engine never runs). Before the bound, the
+// 2100×100 strip filled to 1×8192 took 76 s and 4.3 GB; the 8000×10 one
+// tried to allocate 153 GB and answered 500.
+func TestTransformBoundsWork(t *testing.T) {
+	env := newTransformEnv(t)
+	srv, ts := env.server(t, TransformConfig{AllowUnsigned: true})
+	strip := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 2100, 100))
+	thin := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 8000, 10))
+	for _, url := range []string{
+		ts.URL + "/t/unsafe/w:1,h:8192,fit:fill/" + strip.ID,
+		ts.URL + "/t/unsafe/w:6000,h:6000,fit:fill/" + thin.ID,
+		ts.URL + "/t/unsafe/w:4000,h:2000,fit:fill,g:smart/" + thin.ID,
+	} {
+		resp, body := get(t, "GET", url, nil)
+		wantStatus(t, url, resp, body, 400)
+		var e ErrorBody
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("body %s: %v", body, err)
+		}
+		if e.Error.Code != hotpath.EINVALID || !strings.Contains(e.Error.Message, "40000000 work pixels") {
+			t.Errorf("%s: error %+v, want invalid naming the work limit", url, e.Error)
+		}
+	}
+	if n := srv.transforms.processed.Load(); n != 0 {
+		t.Errorf("the engine processed %d refused transforms", n)
+	}
+	// Below the bound the same strip enlarges fine.
+	resp, body := get(t, "GET", ts.URL+"/t/unsafe/w:100,h:400,fit:fill/"+strip.ID, nil)
+	wantStatus(t, "fill within the bound", resp, body, 200)
+	if info := hotpathtest.ProbeImage(t, body); info.Width != 100 || info.Height != 400 {
+		t.Errorf("fill within the bound made %dx%d, want 100x400", info.Width, info.Height)
+	}
+}

@@ -63,6 +63,9 @@ func (c Config) withDefaults() Config {
 	if c.Limits == (hotpath.Limits{}) {
 		c.Limits = d.Limits
 	}
+	if c.Limits.MaxWorkPixels == 0 {
+		c.Limits.MaxWorkPixels = d.Limits.MaxWorkPixels
+	}
 	if c.Presets == nil {
 		c.Presets = d.Presets
 	}
@@ -81,7 +84,7 @@ func (c Config) Validate() error {
 		return hotpath.Errorf(hotpath.EINVALID, "workers must be 0 (one per CPU) or more, not %d", c.Workers)
 	case c.QueueSize < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "queue size must be 0 or more, not %d", c.QueueSize)
-	case c.Limits.MaxPixels <= 0 || c.Limits.MaxBytes <= 0 || c.Limits.MaxFrames <= 0 || c.Limits.MaxOutputSide <= 0:
+	case c.Limits.MaxPixels <= 0 || c.Limits.MaxBytes <= 0 || c.Limits.MaxFrames <= 0 || c.Limits.MaxOutputSide <= 0 || c.Limits.MaxWorkPixels < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "limits must all be positive")
 	}
 	seen := map[string]bool{}

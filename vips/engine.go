@@ -195,7 +195,7 @@ func (e *Engine) render(ctx context.Context, s *source, opts []hotpath.Transform
 	plans := make([]plan, len(opts))
 	masterScale, animated := 0.0, false
 	for i, o := range opts {
-		p, err := makePlan(s.info.Width, s.info.Height, s.info.Format, s.info.Frames, o, e.cfg.Limits.MaxOutputSide)
+		p, err := makePlan(s.info.Width, s.info.Height, s.info.Format, s.info.Frames, o, e.cfg.Limits)
 		if err != nil {
 			return nil, err
 		}

@@ -1,10 +1,6 @@
 package vips
 
-import (
-	"math"
-
-	"github.com/hotpath/hotpath"
-)
+import "github.com/hotpath/hotpath"
 
 // plan is one output worked out from the input's header: the options with
 // defaults filled, the size the image is scaled to, and the final size
@@ -27,9 +23,11 @@ type plan struct {
 // the asked box, enlarging if they must; pad gives the asked box with the
 // image inside it, not enlarged. Fit sizes come from hotpath.FitScale and
 // hotpath.ScaledSide, the rule hotpath.Limits.OutputSize predicts with, and
-// are scaled down to keep both sides within maxSide. Boxes with a side above
-// maxSide, asked or derived, are ETOOLARGE.
-func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.TransformOptions, maxSide int) (plan, error) {
+// are scaled down to keep both sides within limits.MaxOutputSide. Boxes with
+// a side above it, asked or derived, are ETOOLARGE; a scaled image before the
+// crop above limits.MaxWorkPixels (and larger than the input) is EINVALID.
+func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.TransformOptions, limits hotpath.Limits) (plan, error) {
+	maxSide := limits.MaxOutputSide
 	o, err := normalize(opts, in)
 	if err != nil {
 		return plan{}, err
@@ -38,41 +36,21 @@ func makePlan(inW, inH int, in hotpath.Format, frames int, opts hotpath.Transfor
 	if w > maxSide || h > maxSide {
 		return plan{}, hotpath.Errorf(hotpath.ETOOLARGE, "asked size %dx%d is above the limit of %d pixels a side", w, h, maxSide)
 	}
-	fw, fh := float64(inW), float64(inH)
 	if w == 0 && h == 0 {
 		o.Fit = hotpath.FitInside
 	} else if o.Fit != hotpath.FitInside {
-		if w == 0 {
-			w = max(1, int(math.Round(fw*float64(h)/fh)))
-		}
-		if h == 0 {
-			h = max(1, int(math.Round(fh*float64(w)/fw)))
-		}
+		w, h = limits.OutputSize(o, inW, inH)
 		if w > maxSide || h > maxSide {
 			return plan{}, hotpath.Errorf(hotpath.ETOOLARGE, "%s to %dx%d (the missing side following the aspect ratio) is above the limit of %d pixels a side", o.Fit, w, h, maxSide)
 		}
 	}
 	p := plan{opts: o, animated: o.Animated && frames > 1 && animatable(o.Format)}
-	switch o.Fit {
-	case hotpath.FitInside:
-		p.scale = hotpath.FitScale(inW, inH, w, h, maxSide)
-	case hotpath.FitPad:
-		p.scale = math.Min(math.Min(float64(w)/fw, float64(h)/fh), 1)
-	case hotpath.FitFill, hotpath.FitForce:
-		p.scale = math.Max(float64(w)/fw, float64(h)/fh)
+	p.scale, p.resizeW, p.resizeH = hotpath.WorkSize(o.Fit, inW, inH, w, h, limits.MaxOutputSide)
+	if err := limits.CheckWorkSize(inW, inH, p.resizeW, p.resizeH); err != nil {
+		return plan{}, err
 	}
-	p.resizeW, p.resizeH = hotpath.ScaledSide(inW, p.scale), hotpath.ScaledSide(inH, p.scale)
-	switch o.Fit {
-	case hotpath.FitInside:
-		p.outW, p.outH = p.resizeW, p.resizeH
-	case hotpath.FitPad:
-		p.resizeW, p.resizeH = min(p.resizeW, w), min(p.resizeH, h)
-		p.outW, p.outH = w, h
-	case hotpath.FitFill:
-		p.resizeW, p.resizeH = max(p.resizeW, w), max(p.resizeH, h)
-		p.outW, p.outH = w, h
-	case hotpath.FitForce:
-		p.resizeW, p.resizeH = w, h
+	p.outW, p.outH = p.resizeW, p.resizeH
+	if o.Fit != hotpath.FitInside {
 		p.outW, p.outH = w, h
 	}
 	return p, nil

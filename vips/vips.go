@@ -74,6 +74,9 @@ func (c Config) withDefaults() Config {
 	if c.Limits.MaxOutputSide == 0 {
 		c.Limits.MaxOutputSide = d.MaxOutputSide
 	}
+	if c.Limits.MaxWorkPixels == 0 {
+		c.Limits.MaxWorkPixels = d.MaxWorkPixels
+	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 1
 	}
@@ -88,7 +91,7 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	switch {
-	case c.Limits.MaxPixels < 0 || c.Limits.MaxBytes < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxOutputSide < 0:
+	case c.Limits.MaxPixels < 0 || c.Limits.MaxBytes < 0 || c.Limits.MaxFrames < 0 || c.Limits.MaxOutputSide < 0 || c.Limits.MaxWorkPixels < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "vips: limits must not be negative")
 	case c.Concurrency < 0:
 		return hotpath.Errorf(hotpath.EINVALID, "vips: concurrency must not be negative")

@@ -174,6 +174,7 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.Int64Var(&c.Pipeline.Limits.MaxBytes, "max-bytes", c.Pipeline.Limits.MaxBytes, "largest input in bytes")
 	fs.IntVar(&c.Pipeline.Limits.MaxFrames, "max-frames", c.Pipeline.Limits.MaxFrames, "most animation frames of an input")
 	fs.IntVar(&c.Pipeline.Limits.MaxOutputSide, "max-output-side", c.Pipeline.Limits.MaxOutputSide, "largest output width or height")
+	fs.Int64Var(&c.Pipeline.Limits.MaxWorkPixels, "max-work-pixels", c.Pipeline.Limits.MaxWorkPixels, "largest image a transform or preset scales to before cropping, in pixels, when larger than the input (fill enlarging): past it 400")
 	fs.IntVar(&c.HTTP.MaxFilesPerRequest, "max-files", c.HTTP.MaxFilesPerRequest, "most files in one multipart upload")
 	fs.StringVar(&c.Pipeline.TempDir, "temp-dir", c.Pipeline.TempDir, "directory for uploads in progress (default the system's)")
 	transformFlags(fs, &c.HTTP.Transforms)

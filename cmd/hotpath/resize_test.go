@@ -84,12 +84,17 @@ func TestResizeErrors(t *testing.T) {
 	if err := os.WriteFile(bomb, hotpathtest.PNGHeader(100000, 100000), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	strip := filepath.Join(dir, "strip.png")
+	if err := os.WriteFile(strip, hotpathtest.Image(t, hotpath.FormatPNG, 2100, 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
 		wantCode int
 		wantErr  string
 	}{
+		{"enlarged beyond the work bound", []string{strip, filepath.Join(dir, "x.png"), "--width", "1", "--height", "8192", "--fit", "fill"}, 1, "work pixels"},
 		{"no arguments", nil, 2, "want IN and OUT"},
 		{"unknown extension", []string{in, filepath.Join(dir, "out.bmp")}, 2, "cannot tell the output format"},
 		{"bad format flag", []string{in, "-", "--format", "bmp"}, 2, "--format"},
