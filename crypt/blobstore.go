@@ -144,7 +144,11 @@ func (s *BlobStore) openEncrypted(ctx context.Context, key string, b hotpath.Blo
 		return nil, integrityError("its size does not match its header (cut short or extended)")
 	}
 	info.Size = size
-	return &blob{inner: b, info: info, dataKey: dataKey, store: s, atFirstPackage: true}, nil
+	eb := &blob{inner: b, info: info, dataKey: dataKey, store: s}
+	if err := eb.openHead(); err != nil {
+		return nil, err
+	}
+	return eb, nil
 }
 
 // failed names the blob in err and logs it: the client sees the code and
@@ -186,13 +190,31 @@ type blob struct {
 	dataKey []byte
 	store   *BlobStore
 
-	pos int64     // plaintext offset of the next Read
-	dec io.Reader // decrypts from pos on; nil after a Seek elsewhere
-	seq int64     // the package dec started at
-	err error     // a failure, returned by every later Read
-	// atFirstPackage: inner is still where Open left it, right after the
-	// header, so reading from the start needs no seek (on S3, no new GET).
-	atFirstPackage bool
+	// head is the plaintext of the first package, opened by Open so that
+	// damage there (all of a small image) fails Open, before an HTTP
+	// response has begun, rather than in the middle of its body.
+	head   []byte
+	pos    int64     // plaintext offset of the next Read
+	dec    io.Reader // decrypts from decPos on; nil when none is open
+	decPos int64
+	err    error // a failure, returned by every later Read
+}
+
+// openHead opens the first package: inner stands right after the header.
+func (b *blob) openHead() error {
+	if b.info.Size == 0 {
+		return nil
+	}
+	dec, err := sio.DecryptReader(b.inner, dareConfig(b.dataKey, 0))
+	if err != nil {
+		return err
+	}
+	b.head = make([]byte, min(b.info.Size, PackageSize))
+	if _, err := io.ReadFull(dec, b.head); err != nil {
+		return packageError(err, 0)
+	}
+	b.dec, b.decPos = dec, int64(len(b.head))
+	return nil
 }
 
 func (b *blob) Info() hotpath.BlobInfo { return b.info }
@@ -205,30 +227,33 @@ func (b *blob) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if b.dec == nil {
+	if b.pos < int64(len(b.head)) {
+		n := copy(p, b.head[b.pos:])
+		b.pos += int64(n)
+		return n, nil
+	}
+	if b.dec == nil || b.decPos != b.pos {
 		if b.pos >= b.info.Size {
 			return 0, io.EOF
 		}
-		b.seq = b.pos / PackageSize
-		if b.seq != 0 || !b.atFirstPackage {
-			if _, err := b.inner.Seek(HeaderSize+b.seq*sealedPackageSize, io.SeekStart); err != nil {
-				b.err = err
-				return 0, err
-			}
+		seq := b.pos / PackageSize
+		if _, err := b.inner.Seek(HeaderSize+seq*sealedPackageSize, io.SeekStart); err != nil {
+			b.err = err
+			return 0, err
 		}
-		b.atFirstPackage = false
-		dec, err := sio.DecryptReader(b.inner, dareConfig(b.dataKey, uint32(b.seq)))
+		dec, err := sio.DecryptReader(b.inner, dareConfig(b.dataKey, uint32(seq)))
 		if err == nil {
-			_, err = io.CopyN(io.Discard, dec, b.pos-b.seq*PackageSize)
+			_, err = io.CopyN(io.Discard, dec, b.pos-seq*PackageSize)
 		}
 		if err != nil {
-			b.err = b.store.failed(b.info.Key, packageError(err, uint64(b.seq)))
+			b.err = b.store.failed(b.info.Key, packageError(err, uint64(seq)))
 			return 0, b.err
 		}
-		b.dec = dec
+		b.dec, b.decPos = dec, b.pos
 	}
 	n, err := b.dec.Read(p)
 	b.pos += int64(n)
+	b.decPos = b.pos
 	if err != nil && err != io.EOF {
 		b.err = b.store.failed(b.info.Key, packageError(err, uint64(b.pos/PackageSize)))
 		return n, b.err
@@ -251,8 +276,6 @@ func (b *blob) Seek(offset int64, whence int) (int64, error) {
 	if pos < 0 {
 		return b.pos, hotpath.Errorf(hotpath.EINVALID, "seek to a negative offset")
 	}
-	if pos != b.pos {
-		b.pos, b.dec = pos, nil
-	}
+	b.pos = pos
 	return pos, nil
 }

@@ -136,14 +136,19 @@ func TestRangeAtPackageEdges(t *testing.T) {
 			t.Errorf("range %d+%d: %d bytes, %v; want plaintext bytes %d-%d", r[0], r[1], len(got), err, r[0], end)
 		}
 	}
-	// Only the packages a range touches are decrypted: with package 0
-	// damaged on disk, a range in package 2 still reads.
-	corrupt(t, filepath.Join(s.root, "t/i/original"), sealedOffset(0)+100)
+	// Only the packages a range touches (and the first, opened by Open) are
+	// decrypted: with package 1 damaged on disk, a range in package 2 reads.
+	corrupt(t, filepath.Join(s.root, "t/i/original"), sealedOffset(1)+100)
 	if got, err := readRange(s, "t/i/original", 2*pkg+10, 1000); err != nil || !bytes.Equal(got, plain[2*pkg+10:2*pkg+1010]) {
-		t.Errorf("range in package 2 with package 0 damaged: %v", err)
+		t.Errorf("range in package 2 with package 1 damaged: %v", err)
 	}
-	if _, err := readRange(s, "t/i/original", 10, 10); hotpath.ErrorCode(err) != hotpath.EINTEGRITY {
-		t.Errorf("range in the damaged package 0: %v, want %s", err, hotpath.EINTEGRITY)
+	if _, err := readRange(s, "t/i/original", pkg+10, 10); hotpath.ErrorCode(err) != hotpath.EINTEGRITY {
+		t.Errorf("range in the damaged package 1: %v, want %s", err, hotpath.EINTEGRITY)
+	}
+	// Damage in the first package fails Open itself, before any byte.
+	corrupt(t, filepath.Join(s.root, "t/i/original"), sealedOffset(0)+100)
+	if _, err := s.Open(context.Background(), "t/i/original"); hotpath.ErrorCode(err) != hotpath.EINTEGRITY {
+		t.Errorf("Open with package 0 damaged: %v, want %s", err, hotpath.EINTEGRITY)
 	}
 }
 

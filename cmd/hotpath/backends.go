@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/crypt"
 	"github.com/hotpath/hotpath/disk"
 	"github.com/hotpath/hotpath/inmem"
 	"github.com/hotpath/hotpath/postgres"
@@ -39,6 +40,33 @@ func openBlobStore(ctx context.Context, raw string) (hotpath.BlobStore, error) {
 	default:
 		return nil, Usagef("--store %q: unknown kind %q; use file://DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT", raw, scheme)
 	}
+}
+
+// encryptBlobs puts blobs behind encryption when a master key file is
+// configured (keyFile "": blobs as they are). The tenants' keys live in the
+// metadata store, wrapped by the master key.
+func encryptBlobs(blobs hotpath.BlobStore, meta hotpath.MetadataStore, keyFile string, logger *slog.Logger) (hotpath.BlobStore, error) {
+	if keyFile == "" {
+		return blobs, nil
+	}
+	keys, err := tenantKeys(meta, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return crypt.NewBlobStore(blobs, keys, logger), nil
+}
+
+// tenantKeys returns the tenant keys of meta under the master keys of keyFile.
+func tenantKeys(meta hotpath.MetadataStore, keyFile string) (*crypt.TenantKeys, error) {
+	store, ok := meta.(hotpath.TenantKeyStore)
+	if !ok {
+		return nil, hotpath.Errorf(hotpath.EUNSUPPORTED, "this metadata store cannot keep encryption keys")
+	}
+	master, err := crypt.OpenMasterKeys(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return crypt.NewTenantKeys(store, master, 0), nil
 }
 
 // openMetadataStore opens the metadata store named by --db.

@@ -35,6 +35,10 @@ type Config struct {
 	// Queue is the job queue: embedded (the default, an in-process NATS
 	// server under DataDir) or nats://HOST:4222 shared with worker processes.
 	Queue string `json:"queue"`
+	// EncryptionKeyFile names the master key file; set, every blob is
+	// stored encrypted (docs/encryption.md). Empty: blobs are stored as
+	// they come.
+	EncryptionKeyFile string `json:"encryption_key_file"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
@@ -165,6 +169,7 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.HTTP.Cache.ImageTTL, "cache-image-ttl", c.HTTP.Cache.ImageTTL, "how long image metadata and small variants are cached (changes invalidate them at once)")
 	fs.IntVar(&c.HTTP.Cache.VariantMaxBytes, "cache-variant-max-bytes", c.HTTP.Cache.VariantMaxBytes, "largest preset variant cached in memory or Redis (-1: none)")
 	fs.StringVar(&c.Queue, "queue", c.Queue, "job queue: embedded[?listen=HOST:PORT] (in-process NATS under DATA) or nats://HOST:4222[?stream=S&ack_wait=30s&max_deliver=5] / tls://… shared with workers")
+	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", c.EncryptionKeyFile, "master key file (base64, from 'hotpath keys encryption-key'): encrypt every blob at rest; blobs stored before stay readable")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long shutdown waits for in-flight requests")
 	fs.IntVar(&c.Pipeline.Workers, "workers", c.Pipeline.Workers, "images processed at once (0: one per CPU)")

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "keys", Summary: "create, list and revoke API keys", Run: runKeys})
+	register(command{Name: "keys", Summary: "API keys (create, list, revoke) and encryption keys (encryption-key, rotate-master, shred-tenant)", Run: runKeys})
 }
 
 const keysHelp = `Manages the API keys of the configured metadata store (--db, or the
@@ -25,7 +25,22 @@ defaults of 'hotpath serve').
   keys revoke ID
       revokes a key. With a shared cache (--cache redis://…) every server
       refuses it at once; servers with their own mem:// cache refuse it
-      within --cache-key-ttl (30s by default).`
+      within --cache-key-ttl (30s by default).
+
+Encryption at rest (docs/encryption.md):
+
+  keys encryption-key
+      prints a new random master key (32 bytes, base64) on stdout:
+      hotpath keys encryption-key > master.key; chmod 600 master.key
+  keys rotate-master --encryption-key-file OLD --new-key-file NEW
+      puts every tenant's key under the master key in NEW without
+      re-encrypting any blob: OLD is rewritten to hold NEW's key then the old
+      one (servers reading OLD accept both), the tenant keys are rewrapped,
+      and OLD ends holding only the new key. Servers keep reading throughout.
+  keys shred-tenant T
+      destroys tenant T's encryption key, so that its encrypted blobs are
+      unreadable at once (servers that just read them within 1s), then
+      deletes its images: rows and blobs (--store).`
 
 func runKeys(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "keys", "create|list|revoke [flags] [ID]", keysHelp)
@@ -34,7 +49,8 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	name := fs.String("name", "", "create: what the key is for")
 	// keys reads only where the keys are (and, to revoke, the cache that may
 	// hold them), so only those settings are its flags.
-	cfg, positional, err := loadConfig(env, fs, args, "config", "data", "db", "cache", "cache-key-ttl")
+	newKeyFile := fs.String("new-key-file", "", "rotate-master: the file of the new master key")
+	cfg, positional, err := loadConfig(env, fs, args, "config", "data", "db", "cache", "cache-key-ttl", "store", "encryption-key-file")
 	if err != nil {
 		return err
 	}
@@ -43,6 +59,8 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	}
 	sub, rest := positional[0], positional[1:]
 	switch {
+	case sub == "encryption-key" || sub == "rotate-master" || sub == "shred-tenant":
+		return runEncryptionKeys(ctx, env, cfg, sub, rest, *newKeyFile)
 	case sub == "create" && len(rest) == 0:
 		if *tenant == "" || *scope == "" {
 			return Usagef("create needs --tenant and --scope")
@@ -56,7 +74,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	case sub == "create" || sub == "list":
 		return Usagef("%s takes no arguments, got %q", sub, rest)
 	default:
-		return Usagef("unknown subcommand %q: want create, list or revoke", sub)
+		return Usagef("unknown subcommand %q: want create, list, revoke, encryption-key, rotate-master or shred-tenant", sub)
 	}
 
 	meta, err := openMetadataStore(ctx, cfg.DB)

@@ -148,6 +148,9 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	m.Meta = meta
 	m.closers = append(m.closers, meta)
+	if m.Blobs, err = encryptBlobs(m.Blobs, m.Meta, m.Config.EncryptionKeyFile, m.Logger); err != nil {
+		return err
+	}
 
 	if m.Cache, err = openCache(ctx, m.Config.Cache); err != nil {
 		return err
