@@ -3,15 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/crypt"
+	"github.com/hotpath/hotpath/uniq"
 )
 
 func init() {
@@ -99,35 +98,12 @@ func runCrypt(ctx context.Context, env *Env, args []string, seal bool) error {
 		}
 		return w.Flush()
 	}
-	return writeAtomically(out, func(w io.Writer) error {
-		_, err := run(ctx, w, src, keys[0], opts)
-		return err
+	_, err = writeAtomically(out, func(f io.Writer) (*uniq.Result, error) {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if _, err := run(ctx, w, src, keys[0], opts); err != nil {
+			return nil, err
+		}
+		return nil, w.Flush()
 	})
-}
-
-// writeAtomically writes path through a temp file beside it that is renamed
-// over path only when write succeeded, and removed otherwise.
-func writeAtomically(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return hotpath.WrapError(hotpath.EINVALID, err, "create %s", path)
-	}
-	defer os.Remove(tmp.Name()) // after a rename: already gone
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -16,15 +15,6 @@ import (
 	"github.com/hotpath/hotpath/crypt"
 	"github.com/hotpath/hotpath/hotpathtest"
 )
-
-// runCmd runs hotpath in-process with stdin and returns its exit status and streams.
-func runCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &Env{Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	code = run(context.Background(), env, args)
-	return code, out.String(), errOut.String()
-}
 
 // newKeyFile writes a new key from 'hotpath keys encryption-key' to a file.
 func newKeyFile(t *testing.T, dir, name string) string {
@@ -56,11 +46,11 @@ func TestEncryptDecryptCommands(t *testing.T) {
 	}
 
 	// Streams: stdin to stdout both ways.
-	code, streamSealed, stderr := runCmd(t, plain, "encrypt", "-", "-", "--key-file", key)
+	code, streamSealed, stderr := runCmd(t, string(plain), "encrypt", "-", "-", "--key-file", key)
 	if code != 0 {
 		t.Fatalf("encrypt - -: exit %d: %s", code, stderr)
 	}
-	code, streamPlain, stderr := runCmd(t, []byte(streamSealed), "decrypt", "-", "-", "--key-file", key)
+	code, streamPlain, stderr := runCmd(t, streamSealed, "decrypt", "-", "-", "--key-file", key)
 	if code != 0 || streamPlain != string(plain) {
 		t.Fatalf("decrypt - -: exit %d, %d bytes: %s", code, len(streamPlain), stderr)
 	}
@@ -68,24 +58,24 @@ func TestEncryptDecryptCommands(t *testing.T) {
 	// Failures: one line, exit 1, no output file left behind.
 	other := newKeyFile(t, dir, "other.key")
 	bad := filepath.Join(dir, "bad.bin")
-	code, _, stderr = runCmd(t, nil, "decrypt", sealed, bad, "--key-file", other)
+	code, _, stderr = runCmd(t, "", "decrypt", sealed, bad, "--key-file", other)
 	if code != 1 || !strings.Contains(stderr, "encrypted under key") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("decrypt with another key: exit %d, stderr %q; want 1 and one line naming the key", code, stderr)
 	}
 	raw[len(raw)/2] ^= 1
 	tampered := filepath.Join(dir, "tampered.hpe")
 	os.WriteFile(tampered, raw, 0o600)
-	code, _, stderr = runCmd(t, nil, "decrypt", tampered, bad, "--key-file", key)
+	code, _, stderr = runCmd(t, "", "decrypt", tampered, bad, "--key-file", key)
 	if code != 1 || !strings.Contains(stderr, "failed authentication") {
 		t.Errorf("decrypt of a modified file: exit %d, stderr %q; want 1 and an authentication failure", code, stderr)
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("failed decrypt left %s: %v", bad, err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".bad.bin.tmp-*")); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, ".bad.bin.*")); len(left) > 0 {
 		t.Errorf("failed decrypt left temp files %v", left)
 	}
-	if code, _, _ := runCmd(t, nil, "encrypt", in, "--key-file", key); code != 2 {
+	if code, _, _ := runCmd(t, "", "encrypt", in, "--key-file", key); code != 2 {
 		t.Errorf("encrypt with one argument: exit %d, want 2", code)
 	}
 }
