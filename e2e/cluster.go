@@ -169,10 +169,11 @@ func (l *lineLog) grep(s string) []string {
 	return out
 }
 
-// CreateKey runs `hotpath keys create` with args (the backend flags) and
-// returns the printed secret.
+// CreateKey runs `hotpath keys create` with the settings of args (the
+// "--flag value" pairs every process of a cluster shares) that keys takes,
+// and returns the printed secret.
 func CreateKey(ctx context.Context, bin string, env []string, tenant, scope string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, bin, append([]string{"keys", "create", "--tenant", tenant, "--scope", scope, "--name", "e2e"}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"keys", "create", "--tenant", tenant, "--scope", scope, "--name", "e2e"}, keysArgs(args)...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -185,6 +186,21 @@ func CreateKey(ctx context.Context, bin string, env []string, tenant, scope stri
 		}
 	}
 	return "", fmt.Errorf("hotpath keys create printed no key: %q", stdout.String())
+}
+
+// keysFlags are the settings `hotpath keys` takes: where the keys are, and
+// the cache that may hold them.
+var keysFlags = map[string]bool{"--config": true, "--data": true, "--db": true, "--cache": true, "--cache-key-ttl": true}
+
+// keysArgs returns the pairs of args whose flag keysFlags names.
+func keysArgs(args []string) []string {
+	var out []string
+	for i := 0; i+1 < len(args); i += 2 {
+		if keysFlags[args[i]] {
+			out = append(out, args[i], args[i+1])
+		}
+	}
+	return out
 }
 
 // DeleteStream removes a job stream that a test or benchmark made on a shared
