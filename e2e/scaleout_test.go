@@ -17,6 +17,7 @@ import (
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/e2e"
 	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // cluster is the scale-out shape on this machine: serve and worker processes
@@ -109,7 +110,7 @@ func solid(t *testing.T, i, w, h int) []byte {
 	for p := 0; p < len(img.Pix); p += 4 {
 		img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = c.R, c.G, c.B, c.A
 	}
-	return hotpathtest.EncodeJPEG(t, img)
+	return imagetest.EncodeJPEG(t, img)
 }
 
 // get fetches path and returns status and body, failing t on a transport error.
@@ -147,7 +148,7 @@ func TestScaleOut(t *testing.T) {
 	_, b := c.serve(t, "serve-b")
 
 	// Async before any worker runs: stored, but no variants yet.
-	acc, err := a.UploadAsync(hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480))
+	acc, err := a.UploadAsync(imagetest.Image(t, hotpath.FormatJPEG, 640, 480))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestScaleOut(t *testing.T) {
 				t.Errorf("variant %s after the job: %d, want 200", preset, st)
 				continue
 			}
-			info := hotpathtest.ProbeImage(t, body)
+			info := imagetest.ProbeImage(t, body)
 			if max(info.Width, info.Height) > 1600 || info.Width == 0 {
 				t.Errorf("variant %s is %dx%d", preset, info.Width, info.Height)
 			}
@@ -192,7 +193,7 @@ func TestScaleOut(t *testing.T) {
 	})
 
 	t.Run("UploadThroughOneReadThroughOther", func(t *testing.T) {
-		data := hotpathtest.Image(t, hotpath.FormatPNG, 500, 300)
+		data := imagetest.Image(t, hotpath.FormatPNG, 500, 300)
 		img, err := a.Upload(data)
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +254,7 @@ func TestScaleOut(t *testing.T) {
 
 	t.Run("WorkerKilledMidJob", func(t *testing.T) {
 		// A large PNG takes the worker a while: long enough to kill it mid-job.
-		big := hotpathtest.Image(t, hotpath.FormatPNG, 6000, 4000)
+		big := imagetest.Image(t, hotpath.FormatPNG, 6000, 4000)
 		victim := c.worker(t, "worker-victim")
 		var acc e2e.Accepted
 		for attempt := 0; ; attempt++ {

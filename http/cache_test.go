@@ -14,7 +14,7 @@ import (
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/disk"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	"github.com/hotpath/hotpath/inmem"
 	"github.com/hotpath/hotpath/pipeline"
 	"github.com/hotpath/hotpath/sqlite"
@@ -84,7 +84,7 @@ func newCacheEnv(t *testing.T, cache hotpath.Cache, cfg CacheConfig) *cacheEnv {
 	dir, b, m := openTestStores(t)
 	e := &cacheEnv{meta: &countingMeta{MetadataStore: m}, blobs: &countingBlobs{BlobStore: b}}
 	var err error
-	e.svc, err = pipeline.New(pipeline.Config{Workers: 2, QueueSize: 16, TempDir: dir}, e.blobs, e.meta, hotpathtest.ImageEngine(t), cache, nil)
+	e.svc, err = pipeline.New(pipeline.Config{Workers: 2, QueueSize: 16, TempDir: dir}, e.blobs, e.meta, imagetest.ImageEngine(t), cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +152,8 @@ func (e *cacheEnv) do(t *testing.T, method, path string, header map[string]strin
 
 func (e *cacheEnv) upload(t *testing.T) *hotpath.Image {
 	t.Helper()
-	data := hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480)
-	img, err := e.svc.Ingest(context.Background(), e.tenant, "a.jpg", hotpathtest.WriteImage(t, "a.jpg", data))
+	data := imagetest.Image(t, hotpath.FormatJPEG, 640, 480)
+	img, err := e.svc.Ingest(context.Background(), e.tenant, "a.jpg", imagetest.WriteImage(t, "a.jpg", data))
 	if err != nil {
 		t.Fatal(err)
 	}

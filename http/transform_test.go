@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	"github.com/hotpath/hotpath/inmem"
 	"github.com/hotpath/hotpath/pipeline"
 )
@@ -37,7 +37,7 @@ func newTransformEnv(t *testing.T) *transformEnv {
 	ctx := context.Background()
 	dir, blobs, meta := openTestStores(t)
 	cache := inmem.NewCache(64 << 20)
-	svc, err := pipeline.New(pipeline.Config{Workers: 2, QueueSize: 64, TempDir: dir}, blobs, meta, hotpathtest.ImageEngine(t), cache, nil)
+	svc, err := pipeline.New(pipeline.Config{Workers: 2, QueueSize: 64, TempDir: dir}, blobs, meta, imagetest.ImageEngine(t), cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func newTransformEnv(t *testing.T) *transformEnv {
 // upload ingests data as a new image and returns it.
 func (e *transformEnv) upload(t *testing.T, data []byte) *hotpath.Image {
 	t.Helper()
-	img, err := e.svc.Ingest(context.Background(), e.tenant, "test", hotpathtest.WriteImage(t, "upload", data))
+	img, err := e.svc.Ingest(context.Background(), e.tenant, "test", imagetest.WriteImage(t, "upload", data))
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -122,7 +122,7 @@ func wantStatus(t *testing.T, what string, resp *http.Response, body []byte, wan
 
 func TestTransformSignatures(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 320, 240))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 320, 240))
 	_, signed := env.server(t, signedConfig())
 	_, dev := env.server(t, TransformConfig{AllowUnsigned: true})
 	_, closed := env.server(t, TransformConfig{})
@@ -161,7 +161,7 @@ func TestTransformSignatures(t *testing.T) {
 
 func TestTransformModesAndGravities(t *testing.T) {
 	env := newTransformEnv(t)
-	src := hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480)
+	src := imagetest.Image(t, hotpath.FormatJPEG, 640, 480)
 	img := env.upload(t, src)
 	_, ts := env.server(t, TransformConfig{AllowUnsigned: true})
 	tests := []struct {
@@ -189,7 +189,7 @@ func TestTransformModesAndGravities(t *testing.T) {
 		t.Run(tt.options, func(t *testing.T) {
 			resp, body := get(t, "GET", ts.URL+"/t/unsafe/"+tt.options+"/"+img.ID, nil)
 			wantStatus(t, tt.options, resp, body, 200)
-			info := hotpathtest.ProbeImage(t, body)
+			info := imagetest.ProbeImage(t, body)
 			if info.Width != tt.wantW || info.Height != tt.wantH {
 				t.Errorf("%s: got %d×%d, want %d×%d", tt.options, info.Width, info.Height, tt.wantW, tt.wantH)
 			}
@@ -206,11 +206,11 @@ func TestTransformModesAndGravities(t *testing.T) {
 	// test pattern differ.
 	_, west := get(t, "GET", ts.URL+"/t/unsafe/w:100,h:200,fit:fill,g:west/"+img.ID, nil)
 	_, east := get(t, "GET", ts.URL+"/t/unsafe/w:100,h:200,fit:fill,g:east/"+img.ID, nil)
-	if d := hotpathtest.HashDistance(hotpathtest.ImageHash(t, west), hotpathtest.ImageHash(t, east)); d < 8 {
+	if d := imagetest.HashDistance(imagetest.ImageHash(t, west), imagetest.ImageHash(t, east)); d < 8 {
 		t.Errorf("west and east crops look alike (hash distance %d), want gravity to matter", d)
 	}
 	_, fit := get(t, "GET", ts.URL+"/t/unsafe/w:320/"+img.ID, nil)
-	hotpathtest.AssertSimilar(t, fit, src, 10)
+	imagetest.AssertSimilar(t, fit, src, 10)
 }
 
 func mustSpec(t *testing.T, options string) hotpath.TransformSpec {
@@ -224,7 +224,7 @@ func mustSpec(t *testing.T, options string) hotpath.TransformSpec {
 
 func TestTransformFormats(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 300, 200))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatPNG, 300, 200))
 	_, ts := env.server(t, TransformConfig{AllowUnsigned: true})
 	tests := []struct {
 		path     string
@@ -246,7 +246,7 @@ func TestTransformFormats(t *testing.T) {
 		t.Run(tt.path+" "+tt.accept, func(t *testing.T) {
 			resp, body := get(t, "GET", ts.URL+tt.path, map[string]string{"Accept": tt.accept})
 			wantStatus(t, tt.path, resp, body, 200)
-			if got := hotpathtest.ProbeImage(t, body).Format; got != tt.want {
+			if got := imagetest.ProbeImage(t, body).Format; got != tt.want {
 				t.Errorf("format = %s, want %s", got, tt.want)
 			}
 			if got := resp.Header.Get("Content-Type"); got != tt.want.ContentType() {
@@ -282,8 +282,8 @@ func TestNegotiateFormat(t *testing.T) {
 
 func TestTransformAnimation(t *testing.T) {
 	env := newTransformEnv(t)
-	gif := env.upload(t, hotpathtest.AnimatedGIF(t, 120, 80, 6))
-	webp := env.upload(t, hotpathtest.AnimatedWebP(t, 120, 80, 5))
+	gif := env.upload(t, imagetest.AnimatedGIF(t, 120, 80, 6))
+	webp := env.upload(t, imagetest.AnimatedWebP(t, 120, 80, 5))
 	_, ts := env.server(t, TransformConfig{AllowUnsigned: true})
 	tests := []struct {
 		options    string
@@ -301,7 +301,7 @@ func TestTransformAnimation(t *testing.T) {
 		t.Run(tt.options, func(t *testing.T) {
 			resp, body := get(t, "GET", ts.URL+"/t/unsafe/"+tt.options+"/"+tt.id, nil)
 			wantStatus(t, tt.options, resp, body, 200)
-			info := hotpathtest.ProbeImage(t, body)
+			info := imagetest.ProbeImage(t, body)
 			if info.Frames != tt.wantFrames || info.Format != tt.wantFormat || info.Width != 60 {
 				t.Errorf("%s: got %s %d wide with %d frames, want %s 60 wide with %d", tt.options, info.Format, info.Width, info.Frames, tt.wantFormat, tt.wantFrames)
 			}
@@ -311,7 +311,7 @@ func TestTransformAnimation(t *testing.T) {
 
 func TestTransformDelivery(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 640, 480))
 	_, ts := env.server(t, signedConfig())
 	url := ts.URL + signedPath(t, testKeyNew, "w:300,f:png", img.ID)
 
@@ -357,7 +357,7 @@ func TestTransformDelivery(t *testing.T) {
 
 func TestTransformErrors(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 640, 480))
 	limited := TransformConfig{AllowUnsigned: true, MaxWidth: 1000, MaxHeight: 1000, MaxPixels: 500_000}
 	_, ts := env.server(t, limited)
 	_, allow := env.server(t, TransformConfig{AllowUnsigned: true, PresetsOnly: true})
@@ -402,7 +402,7 @@ func TestTransformErrors(t *testing.T) {
 
 func TestTransformProcessedOnce(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 640, 480))
 	srv, ts := env.server(t, TransformConfig{AllowUnsigned: true})
 	// Equivalent option strings share one result.
 	paths := []string{
@@ -460,7 +460,7 @@ func TestTransformProcessedOnce(t *testing.T) {
 
 func TestTransformConcurrentRequestsProcessOnce(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 1600, 1200))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 1600, 1200))
 	// Two servers over one cache and stores: two processes of one deployment.
 	srvA, tsA := env.server(t, TransformConfig{AllowUnsigned: true})
 	srvB, tsB := env.server(t, TransformConfig{AllowUnsigned: true})

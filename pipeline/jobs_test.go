@@ -15,7 +15,7 @@ import (
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/disk"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	"github.com/hotpath/hotpath/nats"
 	"github.com/hotpath/hotpath/pipeline"
 	"github.com/hotpath/hotpath/sqlite"
@@ -156,7 +156,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { h.queue.Close() })
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers, cfg.TempDir = 2, dir
-	h.svc, err = pipeline.New(cfg, failingBlobs{blobs, h.faults}, failingMeta{store, h.faults}, hotpathtest.ImageEngine(t), nil, quiet)
+	h.svc, err = pipeline.New(cfg, failingBlobs{blobs, h.faults}, failingMeta{store, h.faults}, imagetest.ImageEngine(t), nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func newHarness(t *testing.T) *harness {
 // file writes an image of w × h to a temp file and returns its path.
 func (h *harness) file(t *testing.T, w, ht int) string {
 	t.Helper()
-	return hotpathtest.WriteImage(t, "upload.jpg", hotpathtest.Image(t, hotpath.FormatJPEG, w, ht))
+	return imagetest.WriteImage(t, "upload.jpg", imagetest.Image(t, hotpath.FormatJPEG, w, ht))
 }
 
 // submit submits an image file and fails t on an error.

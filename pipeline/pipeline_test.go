@@ -8,7 +8,7 @@ import (
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/disk"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	"github.com/hotpath/hotpath/pipeline"
 	"github.com/hotpath/hotpath/sqlite"
 )
@@ -35,7 +35,7 @@ func newService(t *testing.T) (*pipeline.Service, string) {
 	}
 	cfg := pipeline.DefaultConfig()
 	cfg.Workers, cfg.TempDir = 1, t.TempDir()
-	svc, err := pipeline.New(cfg, blobs, meta, hotpathtest.ImageEngine(t), nil, nil)
+	svc, err := pipeline.New(cfg, blobs, meta, imagetest.ImageEngine(t), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func countFiles(t *testing.T, dir string) int {
 func TestIngestStoresOriginalVariantsAndMetadata(t *testing.T) {
 	svc, root := newService(t)
 	ctx := context.Background()
-	path := hotpathtest.WriteImage(t, "in.jpg", hotpathtest.Image(t, hotpath.FormatJPEG, 1000, 500))
+	path := imagetest.WriteImage(t, "in.jpg", imagetest.Image(t, hotpath.FormatJPEG, 1000, 500))
 	img, err := svc.Ingest(ctx, testTenant, "../../etc/in.jpg", path)
 	if err != nil {
 		t.Fatal(err)
@@ -113,11 +113,11 @@ func TestIngestRefusesBeforeDecoding(t *testing.T) {
 	}{
 		{"empty", []byte{}, hotpath.EINVALID},
 		{"not an image", []byte("hello, world"), hotpath.EUNSUPPORTED},
-		{"100000×100000 PNG header", hotpathtest.PNGHeader(100000, 100000), hotpath.ETOOLARGE},
+		{"100000×100000 PNG header", imagetest.PNGHeader(100000, 100000), hotpath.ETOOLARGE},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := hotpathtest.WriteImage(t, "in", tt.data)
+			path := imagetest.WriteImage(t, "in", tt.data)
 			_, err := svc.Ingest(context.Background(), testTenant, "x", path)
 			if got := hotpath.ErrorCode(err); got != tt.want {
 				t.Errorf("code %q (%v), want %q", got, err, tt.want)
@@ -134,7 +134,7 @@ func TestIngestRefusesBeforeDecoding(t *testing.T) {
 func TestMetadataFailureRemovesBlobs(t *testing.T) {
 	svc, root := newService(t)
 	svc.Meta.Close()
-	path := hotpathtest.WriteImage(t, "in.jpg", hotpathtest.Image(t, hotpath.FormatJPEG, 64, 64))
+	path := imagetest.WriteImage(t, "in.jpg", imagetest.Image(t, hotpath.FormatJPEG, 64, 64))
 	if _, err := svc.Ingest(context.Background(), testTenant, "in.jpg", path); err == nil {
 		t.Fatal("Ingest succeeded with a closed metadata store")
 	}
@@ -150,7 +150,7 @@ func TestBlobFailureWritesNoMetadata(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, testTenant), []byte("in the way"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	path := hotpathtest.WriteImage(t, "in.jpg", hotpathtest.Image(t, hotpath.FormatJPEG, 64, 64))
+	path := imagetest.WriteImage(t, "in.jpg", imagetest.Image(t, hotpath.FormatJPEG, 64, 64))
 	if _, err := svc.Ingest(context.Background(), testTenant, "in.jpg", path); err == nil {
 		t.Fatal("Ingest succeeded though no blob can be written")
 	}

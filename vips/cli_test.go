@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // vipsCLI runs the vips command-line tool to make inputs the engine does not
@@ -26,7 +26,7 @@ func vipsCLI(t *testing.T, args ...string) {
 func TestHEICInput(t *testing.T) {
 	dir := t.TempDir()
 	png := filepath.Join(dir, "in.png")
-	if err := os.WriteFile(png, hotpathtest.Image(t, hotpath.FormatPNG, 160, 120), 0o644); err != nil {
+	if err := os.WriteFile(png, imagetest.Image(t, hotpath.FormatPNG, 160, 120), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	heic := filepath.Join(dir, "in.heic")
@@ -35,17 +35,17 @@ func TestHEICInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := hotpathtest.ProbeImage(t, data); info.Format != hotpath.FormatHEIF || info.Width != 160 || info.Height != 120 {
+	if info := imagetest.ProbeImage(t, data); info.Format != hotpath.FormatHEIF || info.Width != 160 || info.Height != 120 {
 		t.Errorf("probe = %+v, want heif 160x120", info)
 	}
-	r, err := hotpathtest.ImageEngine(t).Transform(context.Background(), data, hotpath.TransformOptions{Width: 80})
+	r, err := imagetest.ImageEngine(t).Transform(context.Background(), data, hotpath.TransformOptions{Width: 80})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Format != hotpath.FormatJPEG || r.Width != 80 || r.Height != 60 {
 		t.Errorf("got %s %dx%d, want jpeg (HEIF is not written) 80x60", r.Format, r.Width, r.Height)
 	}
-	hotpathtest.AssertSimilar(t, r.Data, data, 10)
+	imagetest.AssertSimilar(t, r.Data, data, 10)
 }
 
 // TestConvertsToSRGB: a Display P3 JPEG comes out with sRGB values and no
@@ -62,7 +62,7 @@ func TestConvertsToSRGB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := hotpathtest.ImageEngine(t).Transform(context.Background(), data, hotpath.TransformOptions{Width: 32, Format: hotpath.FormatPNG})
+	r, err := imagetest.ImageEngine(t).Transform(context.Background(), data, hotpath.TransformOptions{Width: 32, Format: hotpath.FormatPNG})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	"github.com/hotpath/hotpath/vips"
 )
 
@@ -40,10 +40,10 @@ func wantCode(t *testing.T, err error, code string) {
 }
 
 func TestEveryFormatInAndOut(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
+	e := imagetest.ImageEngine(t)
 	for _, in := range inputFormats {
-		src := hotpathtest.Image(t, in, 160, 120)
-		if got := hotpathtest.ProbeImage(t, src); got.Format != in || got.Width != 160 || got.Height != 120 {
+		src := imagetest.Image(t, in, 160, 120)
+		if got := imagetest.ProbeImage(t, src); got.Format != in || got.Width != 160 || got.Height != 120 {
 			t.Errorf("probe %s = %+v, want %s 160x120", in, got, in)
 		}
 		for _, out := range outputFormats {
@@ -52,37 +52,37 @@ func TestEveryFormatInAndOut(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				info := hotpathtest.ProbeImage(t, r.Data)
+				info := imagetest.ProbeImage(t, r.Data)
 				if info.Format != out || info.Width != 80 || info.Height != 60 || r.Width != 80 || r.Height != 60 || r.Format != out {
 					t.Errorf("got %+v (rendition %s %dx%d), want %s 80x60", info, r.Format, r.Width, r.Height, out)
 				}
-				hotpathtest.AssertSimilar(t, r.Data, src, 12)
+				imagetest.AssertSimilar(t, r.Data, src, 12)
 			})
 		}
 	}
 }
 
 func TestDefaultFormatKeepsWritableInput(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
+	e := imagetest.ImageEngine(t)
 	tests := []struct{ in, want hotpath.Format }{
 		{hotpath.FormatPNG, hotpath.FormatPNG},
 		{hotpath.FormatWebP, hotpath.FormatWebP},
 		{hotpath.FormatTIFF, hotpath.FormatJPEG},
 	}
 	for _, tt := range tests {
-		r, err := e.Transform(context.Background(), hotpathtest.Image(t, tt.in, 40, 30), hotpath.TransformOptions{Width: 20})
+		r, err := e.Transform(context.Background(), imagetest.Image(t, tt.in, 40, 30), hotpath.TransformOptions{Width: 20})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := hotpathtest.ProbeImage(t, r.Data).Format; got != tt.want || r.Format != tt.want {
+		if got := imagetest.ProbeImage(t, r.Data).Format; got != tt.want || r.Format != tt.want {
 			t.Errorf("%s with no format: got %s (rendition says %s), want %s", tt.in, got, r.Format, tt.want)
 		}
 	}
 }
 
 func TestModesGiveAskedDimensions(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.Image(t, hotpath.FormatJPEG, 400, 300)
+	e := imagetest.ImageEngine(t)
+	src := imagetest.Image(t, hotpath.FormatJPEG, 400, 300)
 	type mode struct {
 		fit     hotpath.Fit
 		gravity hotpath.Gravity
@@ -115,7 +115,7 @@ func TestModesGiveAskedDimensions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			info := hotpathtest.ProbeImage(t, r.Data)
+			info := imagetest.ProbeImage(t, r.Data)
 			if info.Width != tt.wantW || info.Height != tt.wantH || r.Width != tt.wantW || r.Height != tt.wantH {
 				t.Errorf("got %dx%d (rendition %dx%d), want %dx%d", info.Width, info.Height, r.Width, r.Height, tt.wantW, tt.wantH)
 			}
@@ -129,12 +129,12 @@ func TestModesGiveAskedDimensions(t *testing.T) {
 // crop returns the part r of Pattern(400, 300) as a PNG.
 func crop(t *testing.T, r image.Rectangle) []byte {
 	t.Helper()
-	return hotpathtest.EncodePNG(t, hotpathtest.Pattern(400, 300).SubImage(r))
+	return imagetest.EncodePNG(t, imagetest.Pattern(400, 300).SubImage(r))
 }
 
 func TestFillGravityKeepsThatPart(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.Image(t, hotpath.FormatPNG, 400, 300)
+	e := imagetest.ImageEngine(t)
+	src := imagetest.Image(t, hotpath.FormatPNG, 400, 300)
 	tests := []struct {
 		gravity hotpath.Gravity
 		w, h    int
@@ -153,14 +153,14 @@ func TestFillGravityKeepsThatPart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hotpathtest.AssertSimilar(t, r.Data, crop(t, tt.want), 6)
+			imagetest.AssertSimilar(t, r.Data, crop(t, tt.want), 6)
 		})
 	}
 }
 
 func TestPadBackground(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.Image(t, hotpath.FormatJPEG, 100, 50)
+	e := imagetest.ImageEngine(t)
+	src := imagetest.Image(t, hotpath.FormatJPEG, 100, 50)
 	tests := []struct {
 		name   string
 		format hotpath.Format
@@ -195,9 +195,9 @@ func TestPadBackground(t *testing.T) {
 }
 
 func TestEXIFOrientationApplied(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.JPEGWithOrientation(t, 120, 80, 6)
-	if info := hotpathtest.ProbeImage(t, src); info.Width != 80 || info.Height != 120 {
+	e := imagetest.ImageEngine(t)
+	src := imagetest.JPEGWithOrientation(t, 120, 80, 6)
+	if info := imagetest.ProbeImage(t, src); info.Width != 80 || info.Height != 120 {
 		t.Errorf("probe = %dx%d, want 80x120 (upright)", info.Width, info.Height)
 	}
 	r, err := e.Transform(context.Background(), src, hotpath.TransformOptions{Width: 40, Format: hotpath.FormatPNG})
@@ -207,16 +207,16 @@ func TestEXIFOrientationApplied(t *testing.T) {
 	if r.Width != 40 || r.Height != 60 {
 		t.Errorf("got %dx%d, want 40x60", r.Width, r.Height)
 	}
-	want := hotpathtest.EncodePNG(t, hotpathtest.RotateCW(hotpathtest.Pattern(120, 80)))
-	hotpathtest.AssertSimilar(t, r.Data, want, 8)
-	if d := hotpathtest.HashDistance(hotpathtest.ImageHash(t, r.Data), hotpathtest.ImageHash(t, hotpathtest.Image(t, hotpath.FormatPNG, 80, 120))); d < 12 {
+	want := imagetest.EncodePNG(t, imagetest.RotateCW(imagetest.Pattern(120, 80)))
+	imagetest.AssertSimilar(t, r.Data, want, 8)
+	if d := imagetest.HashDistance(imagetest.ImageHash(t, r.Data), imagetest.ImageHash(t, imagetest.Image(t, hotpath.FormatPNG, 80, 120))); d < 12 {
 		t.Errorf("rotated output looks like the unrotated picture (distance %d)", d)
 	}
 }
 
 func TestMetadataStrippedUnlessKept(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.JPEGWithOrientation(t, 60, 40, 1)
+	e := imagetest.ImageEngine(t)
+	src := imagetest.JPEGWithOrientation(t, 60, 40, 1)
 	for _, keep := range []bool{false, true} {
 		r, err := e.Transform(context.Background(), src, hotpath.TransformOptions{Width: 30, Format: hotpath.FormatJPEG, KeepMetadata: keep})
 		if err != nil {
@@ -229,7 +229,7 @@ func TestMetadataStrippedUnlessKept(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	jpg := hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48)
+	jpg := imagetest.Image(t, hotpath.FormatJPEG, 64, 48)
 	tests := []struct {
 		name   string
 		limits hotpath.Limits
@@ -238,9 +238,9 @@ func TestLimits(t *testing.T) {
 	}{
 		{"bytes", hotpath.Limits{MaxBytes: 100}, jpg, hotpath.TransformOptions{}},
 		{"pixels", hotpath.Limits{MaxPixels: 64*48 - 1}, jpg, hotpath.TransformOptions{}},
-		{"frames", hotpath.Limits{MaxFrames: 4}, hotpathtest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{}},
-		{"animation-in-all", hotpath.Limits{MaxPixels: 16 * 16 * 4}, hotpathtest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{Format: hotpath.FormatWebP, Animated: true}},
-		{"png-claiming-100000x100000", hotpath.Limits{}, hotpathtest.PNGHeader(100000, 100000), hotpath.TransformOptions{Width: 10}},
+		{"frames", hotpath.Limits{MaxFrames: 4}, imagetest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{}},
+		{"animation-in-all", hotpath.Limits{MaxPixels: 16 * 16 * 4}, imagetest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{Format: hotpath.FormatWebP, Animated: true}},
+		{"png-claiming-100000x100000", hotpath.Limits{}, imagetest.PNGHeader(100000, 100000), hotpath.TransformOptions{Width: 10}},
 		{"asked-width", hotpath.Limits{MaxOutputSide: 100}, jpg, hotpath.TransformOptions{Width: 101}},
 		{"asked-height", hotpath.Limits{}, jpg, hotpath.TransformOptions{Height: 8193, Fit: hotpath.FitForce, Width: 10}},
 	}
@@ -250,7 +250,7 @@ func TestLimits(t *testing.T) {
 			start := time.Now()
 			_, err := e.Transform(context.Background(), tt.data, tt.opts)
 			wantCode(t, err, hotpath.ETOOLARGE)
-			_, err = e.Renditions(context.Background(), hotpathtest.WriteImage(t, "in", tt.data), []hotpath.TransformOptions{tt.opts})
+			_, err = e.Renditions(context.Background(), imagetest.WriteImage(t, "in", tt.data), []hotpath.TransformOptions{tt.opts})
 			wantCode(t, err, hotpath.ETOOLARGE)
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("rejection took %v: the limit was not checked from the header", d)
@@ -258,7 +258,7 @@ func TestLimits(t *testing.T) {
 		})
 	}
 	t.Run("probe-reports-size-with-the-error", func(t *testing.T) {
-		info, err := hotpathtest.ImageEngine(t).Probe(hotpathtest.WriteImage(t, "bomb.png", hotpathtest.PNGHeader(100000, 100000)))
+		info, err := imagetest.ImageEngine(t).Probe(imagetest.WriteImage(t, "bomb.png", imagetest.PNGHeader(100000, 100000)))
 		wantCode(t, err, hotpath.ETOOLARGE)
 		if info.Width != 100000 || info.Height != 100000 {
 			t.Errorf("info = %+v, want 100000x100000", info)
@@ -266,7 +266,7 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("one-frame-of-a-big-animation", func(t *testing.T) {
 		e := newEngine(t, hotpath.Limits{MaxPixels: 16 * 16 * 4})
-		if _, err := e.Transform(context.Background(), hotpathtest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{Format: hotpath.FormatWebP}); err != nil {
+		if _, err := e.Transform(context.Background(), imagetest.AnimatedGIF(t, 16, 16, 5), hotpath.TransformOptions{Format: hotpath.FormatWebP}); err != nil {
 			t.Errorf("first frame only: %v", err)
 		}
 	})
@@ -283,9 +283,9 @@ func TestLimits(t *testing.T) {
 }
 
 func TestBadInputs(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	jpg := hotpathtest.Image(t, hotpath.FormatJPEG, 200, 150)
-	png := hotpathtest.Image(t, hotpath.FormatPNG, 200, 150)
+	e := imagetest.ImageEngine(t)
+	jpg := imagetest.Image(t, hotpath.FormatJPEG, 200, 150)
+	png := imagetest.Image(t, hotpath.FormatPNG, 200, 150)
 	// A Huffman table whose code counts add up to more than 256 codes.
 	// (Damaged entropy-coded data, by contrast, is a libjpeg warning and
 	// decodes with visible damage, as browsers show it.)
@@ -310,22 +310,22 @@ func TestBadInputs(t *testing.T) {
 		{"jpeg-corrupt", corruptJPEG, hotpath.EUNPROCESSABLE},
 		{"png-truncated", png[:len(png)/2], hotpath.EUNPROCESSABLE},
 		{"png-bad-crc", badCRC, hotpath.EUNPROCESSABLE},
-		{"gif-truncated", hotpathtest.Image(t, hotpath.FormatGIF, 64, 64)[:40], hotpath.EUNPROCESSABLE},
-		{"webp-truncated", func() []byte { b := hotpathtest.Image(t, hotpath.FormatWebP, 200, 150); return b[:len(b)/2] }(), hotpath.EUNPROCESSABLE},
+		{"gif-truncated", imagetest.Image(t, hotpath.FormatGIF, 64, 64)[:40], hotpath.EUNPROCESSABLE},
+		{"webp-truncated", func() []byte { b := imagetest.Image(t, hotpath.FormatWebP, 200, 150); return b[:len(b)/2] }(), hotpath.EUNPROCESSABLE},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.Transform(context.Background(), tt.data, hotpath.TransformOptions{Width: 50, Format: hotpath.FormatJPEG})
 			wantCode(t, err, tt.code)
-			_, err = e.Renditions(context.Background(), hotpathtest.WriteImage(t, "in", tt.data), []hotpath.TransformOptions{{Width: 50}})
+			_, err = e.Renditions(context.Background(), imagetest.WriteImage(t, "in", tt.data), []hotpath.TransformOptions{{Width: 50}})
 			wantCode(t, err, tt.code)
 		})
 	}
 }
 
 func TestBadOptions(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.Image(t, hotpath.FormatPNG, 20, 20)
+	e := imagetest.ImageEngine(t)
+	src := imagetest.Image(t, hotpath.FormatPNG, 20, 20)
 	tests := []struct {
 		name string
 		opts hotpath.TransformOptions
@@ -348,9 +348,9 @@ func TestBadOptions(t *testing.T) {
 }
 
 func TestAnimation(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	gif := hotpathtest.AnimatedGIF(t, 60, 40, 5)
-	webp := hotpathtest.AnimatedWebP(t, 60, 40, 5)
+	e := imagetest.ImageEngine(t)
+	gif := imagetest.AnimatedGIF(t, 60, 40, 5)
+	webp := imagetest.AnimatedWebP(t, 60, 40, 5)
 	tests := []struct {
 		name       string
 		src        []byte
@@ -372,7 +372,7 @@ func TestAnimation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			info := hotpathtest.ProbeImage(t, r.Data)
+			info := imagetest.ProbeImage(t, r.Data)
 			if info.Frames != tt.wantFrames || info.Width != tt.wantW || info.Height != tt.wantH || r.Width != tt.wantW || r.Height != tt.wantH {
 				t.Errorf("got %+v (rendition %dx%d), want %d frames of %dx%d", info, r.Width, r.Height, tt.wantFrames, tt.wantW, tt.wantH)
 			}
@@ -381,9 +381,9 @@ func TestAnimation(t *testing.T) {
 }
 
 func TestRenditionsMatchSeparateTransforms(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	src := hotpathtest.JPEGWithOrientation(t, 1200, 900, 8)
-	path := hotpathtest.WriteImage(t, "photo.jpg", src)
+	e := imagetest.ImageEngine(t)
+	src := imagetest.JPEGWithOrientation(t, 1200, 900, 8)
+	path := imagetest.WriteImage(t, "photo.jpg", src)
 	presets := hotpath.DefaultPresets()
 	opts := make([]hotpath.TransformOptions, len(presets))
 	for i, p := range presets {
@@ -396,7 +396,7 @@ func TestRenditionsMatchSeparateTransforms(t *testing.T) {
 	}
 	want := [][3]int{{150, 200}, {600, 800}, {900, 1200}, {100, 100}} // orientation 8: upright 900x1200
 	for i, r := range got {
-		info := hotpathtest.ProbeImage(t, r.Data)
+		info := imagetest.ProbeImage(t, r.Data)
 		if info.Width != want[i][0] || info.Height != want[i][1] || info.Format != opts[i].Format {
 			t.Errorf("rendition %d: got %+v, want %s %dx%d", i, info, opts[i].Format, want[i][0], want[i][1])
 		}
@@ -407,7 +407,7 @@ func TestRenditionsMatchSeparateTransforms(t *testing.T) {
 		if one.Width != r.Width || one.Height != r.Height {
 			t.Errorf("rendition %d is %dx%d, Transform gives %dx%d", i, r.Width, r.Height, one.Width, one.Height)
 		}
-		hotpathtest.AssertSimilar(t, r.Data, one.Data, 6)
+		imagetest.AssertSimilar(t, r.Data, one.Data, 6)
 	}
 }
 
@@ -415,19 +415,19 @@ func TestRenditionsMatchSeparateTransforms(t *testing.T) {
 // output rather than the master (and, for grey and odd sizes, the vertical
 // reduces around a transpose): each has Transform's size and looks like it.
 func TestRenditionsFromSmallerSources(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
+	e := imagetest.ImageEngine(t)
 	tests := []struct {
 		name string
 		src  []byte
 	}{
-		{"jpeg-rotated", hotpathtest.JPEGWithOrientation(t, 1001, 751, 6)},
-		{"png", hotpathtest.Image(t, hotpath.FormatPNG, 997, 613)},
-		{"grey-jpeg", hotpathtest.EncodeJPEG(t, greyPattern(1003, 509))},
+		{"jpeg-rotated", imagetest.JPEGWithOrientation(t, 1001, 751, 6)},
+		{"png", imagetest.Image(t, hotpath.FormatPNG, 997, 613)},
+		{"grey-jpeg", imagetest.EncodeJPEG(t, greyPattern(1003, 509))},
 	}
 	sides := []int{3, 77, 333, 500, 990}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := hotpathtest.WriteImage(t, "in", tt.src)
+			path := imagetest.WriteImage(t, "in", tt.src)
 			var opts []hotpath.TransformOptions
 			for _, side := range sides {
 				opts = append(opts, hotpath.TransformOptions{Width: side, Height: side, Format: hotpath.FormatPNG})
@@ -441,12 +441,12 @@ func TestRenditionsFromSmallerSources(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				info := hotpathtest.ProbeImage(t, r.Data)
+				info := imagetest.ProbeImage(t, r.Data)
 				if info.Width != one.Width || info.Height != one.Height || max(info.Width, info.Height) != sides[i] {
 					t.Errorf("fit %d: got %dx%d, Transform gives %dx%d", sides[i], info.Width, info.Height, one.Width, one.Height)
 				}
 				if sides[i] >= 77 {
-					hotpathtest.AssertSimilar(t, r.Data, one.Data, 6)
+					imagetest.AssertSimilar(t, r.Data, one.Data, 6)
 				}
 			}
 		})
@@ -455,7 +455,7 @@ func TestRenditionsFromSmallerSources(t *testing.T) {
 
 func greyPattern(w, h int) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, w, h))
-	rgba := hotpathtest.Pattern(w, h)
+	rgba := imagetest.Pattern(w, h)
 	for y := range h {
 		for x := range w {
 			r, gr, b, _ := rgba.At(x, y).RGBA()
@@ -466,13 +466,13 @@ func greyPattern(w, h int) *image.Gray {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
+	e := imagetest.ImageEngine(t)
 	srcs := map[hotpath.Format][]byte{}
 	for _, f := range inputFormats {
-		srcs[f] = hotpathtest.Image(t, f, 300, 200)
+		srcs[f] = imagetest.Image(t, f, 300, 200)
 	}
 	bad := srcs[hotpath.FormatJPEG][:500]
-	photo := hotpathtest.WriteImage(t, "photo.jpg", hotpathtest.Image(t, hotpath.FormatJPEG, 1000, 750))
+	photo := imagetest.WriteImage(t, "photo.jpg", imagetest.Image(t, hotpath.FormatJPEG, 1000, 750))
 	presets := []hotpath.TransformOptions{{Width: 64, Format: hotpath.FormatJPEG}, {Width: 320, Format: hotpath.FormatWebP}}
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
@@ -508,7 +508,7 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestClosedAndCancelled(t *testing.T) {
-	src := hotpathtest.Image(t, hotpath.FormatPNG, 20, 20)
+	src := imagetest.Image(t, hotpath.FormatPNG, 20, 20)
 	e := newEngine(t, hotpath.Limits{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -517,14 +517,14 @@ func TestClosedAndCancelled(t *testing.T) {
 	e.Close()
 	_, err = e.Transform(context.Background(), src, hotpath.TransformOptions{})
 	wantCode(t, err, hotpath.EUNAVAILABLE)
-	if _, err := hotpathtest.ImageEngine(t).Transform(context.Background(), src, hotpath.TransformOptions{}); err != nil {
+	if _, err := imagetest.ImageEngine(t).Transform(context.Background(), src, hotpath.TransformOptions{}); err != nil {
 		t.Errorf("closing one engine broke another: %v", err)
 	}
 }
 
 func TestMemoryStats(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
-	if _, err := e.Transform(context.Background(), hotpathtest.Image(t, hotpath.FormatPNG, 400, 300), hotpath.TransformOptions{Width: 100}); err != nil {
+	e := imagetest.ImageEngine(t)
+	if _, err := e.Transform(context.Background(), imagetest.Image(t, hotpath.FormatPNG, 400, 300), hotpath.TransformOptions{Width: 100}); err != nil {
 		t.Fatal(err)
 	}
 	mem, high, allocs := vips.MemoryStats()
@@ -537,11 +537,11 @@ func TestMemoryStats(t *testing.T) {
 // coded error or an image, never crash.
 func FuzzTransform(f *testing.F) {
 	for _, format := range inputFormats {
-		f.Add(hotpathtest.Image(f, format, 16, 12))
+		f.Add(imagetest.Image(f, format, 16, 12))
 	}
-	f.Add(hotpathtest.AnimatedGIF(f, 8, 8, 3))
-	f.Add(hotpathtest.PNGHeader(100000, 100000))
-	e := hotpathtest.ImageEngine(f)
+	f.Add(imagetest.AnimatedGIF(f, 8, 8, 3))
+	f.Add(imagetest.PNGHeader(100000, 100000))
+	e := imagetest.ImageEngine(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, err := e.Transform(context.Background(), data, hotpath.TransformOptions{Width: 8, Format: hotpath.FormatPNG})
 		if code := hotpath.ErrorCode(err); code == hotpath.EINTERNAL {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // fitBoxes are the boxes the size tests fit images into; 0 leaves a side to
@@ -20,7 +20,7 @@ var fitBoxes = [][2]int{{100, 100}, {100, 0}, {0, 100}, {67, 45}, {150, 40}, {33
 // exactly the size hotpath.OutputSize predicts, from Transform and from one
 // shared decode in Renditions.
 func TestFitStaysInsideBox(t *testing.T) {
-	e := hotpathtest.ImageEngine(t)
+	e := imagetest.ImageEngine(t)
 	type input struct {
 		name     string
 		data     []byte
@@ -36,10 +36,10 @@ func TestFitStaysInsideBox(t *testing.T) {
 				w, h = h, w
 			}
 			inputs = append(inputs, input{name: fmt.Sprintf("jpeg-%dx%d-o%d", s[0], s[1], orientation),
-				data: hotpathtest.JPEGWithOrientation(t, s[0], s[1], orientation), w: w, h: h})
+				data: imagetest.JPEGWithOrientation(t, s[0], s[1], orientation), w: w, h: h})
 		}
 		for _, f := range []hotpath.Format{hotpath.FormatPNG, hotpath.FormatWebP} {
-			inputs = append(inputs, input{name: fmt.Sprintf("%s-%dx%d", f, s[0], s[1]), data: hotpathtest.Image(t, f, s[0], s[1]), w: s[0], h: s[1]})
+			inputs = append(inputs, input{name: fmt.Sprintf("%s-%dx%d", f, s[0], s[1]), data: imagetest.Image(t, f, s[0], s[1]), w: s[0], h: s[1]})
 		}
 	}
 	var opts []hotpath.TransformOptions
@@ -55,13 +55,13 @@ func TestFitStaysInsideBox(t *testing.T) {
 		if o.Width > 0 && r.Width > o.Width || o.Height > 0 && r.Height > o.Height {
 			t.Errorf("%s fit %dx%d: got %dx%d, outside the box", in.name, o.Width, o.Height, r.Width, r.Height)
 		}
-		if info := hotpathtest.ProbeImage(t, r.Data); info.Width != r.Width || info.Height != r.Height {
+		if info := imagetest.ProbeImage(t, r.Data); info.Width != r.Width || info.Height != r.Height {
 			t.Errorf("%s fit %dx%d: rendition says %dx%d, its image is %dx%d", in.name, o.Width, o.Height, r.Width, r.Height, info.Width, info.Height)
 		}
 	}
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
-			if info := hotpathtest.ProbeImage(t, in.data); info.Width != in.w || info.Height != in.h {
+			if info := imagetest.ProbeImage(t, in.data); info.Width != in.w || info.Height != in.h {
 				t.Fatalf("probe = %dx%d, want %dx%d upright", info.Width, info.Height, in.w, in.h)
 			}
 			for _, o := range opts {
@@ -71,7 +71,7 @@ func TestFitStaysInsideBox(t *testing.T) {
 				}
 				check(t, in, o, r)
 			}
-			rs, err := e.Renditions(context.Background(), hotpathtest.WriteImage(t, "in", in.data), opts)
+			rs, err := e.Renditions(context.Background(), imagetest.WriteImage(t, "in", in.data), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,11 +107,11 @@ func TestNoSizeCapsAtMaxOutputSide(t *testing.T) {
 			e := newEngine(t, tt.limits)
 			o := tt.opts
 			o.Format = hotpath.FormatPNG
-			r, err := e.Transform(context.Background(), hotpathtest.Image(t, hotpath.FormatPNG, tt.srcW, tt.srcH), o)
+			r, err := e.Transform(context.Background(), imagetest.Image(t, hotpath.FormatPNG, tt.srcW, tt.srcH), o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := hotpathtest.ProbeImage(t, r.Data); r.Width != tt.wantW || r.Height != tt.wantH || info.Width != tt.wantW || info.Height != tt.wantH {
+			if info := imagetest.ProbeImage(t, r.Data); r.Width != tt.wantW || r.Height != tt.wantH || info.Width != tt.wantW || info.Height != tt.wantH {
 				t.Errorf("got %dx%d (image %dx%d), want %dx%d", r.Width, r.Height, info.Width, info.Height, tt.wantW, tt.wantH)
 			}
 			if w, h := tt.limits.OutputSize(o, tt.srcW, tt.srcH); w != r.Width || h != r.Height {

@@ -20,6 +20,7 @@ import (
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/e2e"
 	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // envInt reads an integer setting with a default.
@@ -48,7 +49,7 @@ func photos(b *testing.B) [][]byte {
 	}
 	out := make([][]byte, 4)
 	for i := range out {
-		out[i] = hotpathtest.Image(b, hotpath.FormatJPEG, 4000+i*16, 3000)
+		out[i] = imagetest.Image(b, hotpath.FormatJPEG, 4000+i*16, 3000)
 	}
 	return out
 }

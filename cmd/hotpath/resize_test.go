@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // runResizeCommand runs "hotpath resize ARGS" in-process with stdin and
@@ -24,7 +24,7 @@ func runResizeCommand(t *testing.T, stdin []byte, args ...string) (int, []byte, 
 
 func TestResize(t *testing.T) {
 	dir := t.TempDir()
-	src := hotpathtest.Image(t, hotpath.FormatJPEG, 400, 300)
+	src := imagetest.Image(t, hotpath.FormatJPEG, 400, 300)
 	in := filepath.Join(dir, "in.jpg")
 	if err := os.WriteFile(in, src, 0o644); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestResize(t *testing.T) {
 					t.Errorf("wrote %d bytes to stdout, want none", len(stdout))
 				}
 			}
-			info := hotpathtest.ProbeImage(t, got)
+			info := imagetest.ProbeImage(t, got)
 			if info.Format != tt.wantFormat || info.Width != tt.wantW || info.Height != tt.wantH {
 				t.Errorf("got %+v, want %s %dx%d", info, tt.wantFormat, tt.wantW, tt.wantH)
 			}
@@ -73,7 +73,7 @@ func TestResize(t *testing.T) {
 func TestResizeErrors(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.png")
-	if err := os.WriteFile(in, hotpathtest.Image(t, hotpath.FormatPNG, 40, 30), 0o644); err != nil {
+	if err := os.WriteFile(in, imagetest.Image(t, hotpath.FormatPNG, 40, 30), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	notImage := filepath.Join(dir, "notes.jpg")
@@ -81,7 +81,7 @@ func TestResizeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	bomb := filepath.Join(dir, "bomb.png")
-	if err := os.WriteFile(bomb, hotpathtest.PNGHeader(100000, 100000), 0o644); err != nil {
+	if err := os.WriteFile(bomb, imagetest.PNGHeader(100000, 100000), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	strip := filepath.Join(dir, "strip.png")

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	hphttp "github.com/hotpath/hotpath/http"
 )
 
@@ -149,7 +149,7 @@ func uploadRaw(t *testing.T, m *Main, key string, data []byte) response {
 // uploadImage stores a JPEG of w × h and returns it.
 func uploadImage(t *testing.T, m *Main, key string, w, h int) hphttp.ImageJSON {
 	t.Helper()
-	r := uploadRaw(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, w, h))
+	r := uploadRaw(t, m, key, imagetest.Image(t, hotpath.FormatJPEG, w, h))
 	r.wantStatus(t, http.StatusCreated)
 	var img hphttp.ImageJSON
 	r.decode(t, &img)
@@ -199,7 +199,7 @@ func runCommand(t *testing.T, args ...string) string {
 // imageSize decodes an image's dimensions with the standard library or the engine.
 func imageSize(t *testing.T, data []byte) (int, int, hotpath.Format) {
 	t.Helper()
-	info := hotpathtest.ProbeImage(t, data)
+	info := imagetest.ProbeImage(t, data)
 	return info.Width, info.Height, info.Format
 }
 
@@ -244,7 +244,7 @@ func TestUploadOneAndFetch(t *testing.T) {
 	}
 
 	// A single-file multipart upload works the same and answers per file.
-	body, ct := multipartBody(t, map[string][]byte{"b.png": hotpathtest.Image(t, hotpath.FormatPNG, 300, 100)}, []string{"b.png"})
+	body, ct := multipartBody(t, map[string][]byte{"b.png": imagetest.Image(t, hotpath.FormatPNG, 300, 100)}, []string{"b.png"})
 	r = request(t, "POST", m.URL()+"/v1/images", key, body, map[string]string{"Content-Type": ct})
 	r.wantStatus(t, http.StatusCreated)
 	var batch hphttp.UploadBatchJSON
@@ -270,9 +270,9 @@ func TestUploadOneAndFetch(t *testing.T) {
 func TestUploadBatchWithOneBadFile(t *testing.T) {
 	m, key := newTestServer(t)
 	files := map[string][]byte{
-		"a.jpg":     hotpathtest.Image(t, hotpath.FormatJPEG, 400, 300),
+		"a.jpg":     imagetest.Image(t, hotpath.FormatJPEG, 400, 300),
 		"notes.jpg": []byte("this is not an image, whatever its name says"),
-		"c.png":     hotpathtest.Image(t, hotpath.FormatPNG, 120, 80),
+		"c.png":     imagetest.Image(t, hotpath.FormatPNG, 120, 80),
 	}
 	body, ct := multipartBody(t, files, []string{"a.jpg", "notes.jpg", "c.png"})
 	r := request(t, "POST", m.URL()+"/v1/images", key, body, map[string]string{"Content-Type": ct})
@@ -314,7 +314,7 @@ func TestAuth(t *testing.T) {
 	}
 	runCommand(t, "keys", "revoke", revokedID, "--db", m.Config.DB)
 
-	jpeg := hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48)
+	jpeg := imagetest.Image(t, hotpath.FormatJPEG, 64, 48)
 	tests := []struct {
 		name, method, path, key string
 		body                    []byte
@@ -375,7 +375,7 @@ func TestTenantIsolation(t *testing.T) {
 
 func TestConditionalRangeAndHead(t *testing.T) {
 	m, key := newTestServer(t)
-	original := hotpathtest.Image(t, hotpath.FormatJPEG, 320, 240)
+	original := imagetest.Image(t, hotpath.FormatJPEG, 320, 240)
 	r := uploadRaw(t, m, key, original)
 	r.wantStatus(t, 201)
 	var img hphttp.ImageJSON
@@ -459,7 +459,7 @@ func TestBusyQueueAnswers429(t *testing.T) {
 	cfg.Pipeline.Workers, cfg.Pipeline.QueueSize = 1, 0
 	m, _ := startMain(t, cfg)
 	release := holdWorkers(t, m)
-	data := hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48)
+	data := imagetest.Image(t, hotpath.FormatJPEG, 64, 48)
 
 	r := uploadRaw(t, m, m.AdminKey, data)
 	r.wantError(t, http.StatusTooManyRequests, hotpath.EBUSY)
@@ -497,7 +497,7 @@ func TestShutdownFinishesInFlightUpload(t *testing.T) {
 	release := holdWorkers(t, m)
 
 	answer := make(chan response, 1)
-	go func() { answer <- uploadRaw(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 200, 100)) }()
+	go func() { answer <- uploadRaw(t, m, key, imagetest.Image(t, hotpath.FormatJPEG, 200, 100)) }()
 	waitUntil(t, func() bool { return m.Pipeline.Pool.Waiting() == 1 }) // the upload is in, queued
 
 	closed := make(chan error, 1)
@@ -533,7 +533,7 @@ func TestErrorResponses(t *testing.T) {
 	cfg.Pipeline.Limits.MaxBytes = 200_000
 	m, _ := startMain(t, cfg)
 	key := m.AdminKey
-	jpeg := hotpathtest.Image(t, hotpath.FormatJPEG, 300, 200)
+	jpeg := imagetest.Image(t, hotpath.FormatJPEG, 300, 200)
 	tests := []struct {
 		name       string
 		method     string
@@ -551,7 +551,7 @@ func TestErrorResponses(t *testing.T) {
 		{"empty upload", "POST", "/v1/images", []byte{}, 400, hotpath.EINVALID},
 		{"too many bytes", "POST", "/v1/images", make([]byte, 300_000), 413, hotpath.ETOOLARGE},
 		{"too many bytes, chunked", "POST", "/v1/images?chunked", make([]byte, 300_000), 413, hotpath.ETOOLARGE},
-		{"too many pixels", "POST", "/v1/images", hotpathtest.PNGHeader(100000, 100000), 413, hotpath.ETOOLARGE},
+		{"too many pixels", "POST", "/v1/images", imagetest.PNGHeader(100000, 100000), 413, hotpath.ETOOLARGE},
 		{"not an image", "POST", "/v1/images", []byte("GIF? no, plain text"), 415, hotpath.EUNSUPPORTED},
 		{"truncated jpeg", "POST", "/v1/images", jpeg[:len(jpeg)/2], 422, hotpath.EUNPROCESSABLE},
 	}
@@ -704,7 +704,7 @@ func TestMultipartFileLimit(t *testing.T) {
 	var order []string
 	for i := range 50 {
 		name := fmt.Sprintf("f%02d.png", i)
-		files[name] = hotpathtest.Image(t, hotpath.FormatPNG, 16, 16)
+		files[name] = imagetest.Image(t, hotpath.FormatPNG, 16, 16)
 		order = append(order, name)
 	}
 	body, ct := multipartBody(t, files, order)

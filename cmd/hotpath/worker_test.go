@@ -18,6 +18,7 @@ import (
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/e2e"
 	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 	hphttp "github.com/hotpath/hotpath/http"
 )
 
@@ -76,7 +77,7 @@ func uploadAsync(t *testing.T, m *Main, key string, data []byte) hphttp.Accepted
 // jobs itself: an async upload gets its variants with no worker process.
 func TestEmbeddedAsyncUpload(t *testing.T) {
 	m, key := newTestServer(t)
-	acc := uploadAsync(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 900, 600))
+	acc := uploadAsync(t, m, key, imagetest.Image(t, hotpath.FormatJPEG, 900, 600))
 	if acc.Image.Status != hotpath.ImageProcessing || acc.Job.State != hotpath.JobQueued {
 		t.Errorf("accepted: image %s, job %s; want processing, queued", acc.Image.Status, acc.Job.State)
 	}
@@ -116,7 +117,7 @@ func TestAsyncRefusesBadInput(t *testing.T) {
 // TestAsyncMultipart checks one result per file of an async multipart upload.
 func TestAsyncMultipart(t *testing.T) {
 	m, key := newTestServer(t)
-	files := map[string][]byte{"a.jpg": hotpathtest.Image(t, hotpath.FormatJPEG, 300, 200), "b.txt": []byte("nope"), "c.png": hotpathtest.Image(t, hotpath.FormatPNG, 120, 90)}
+	files := map[string][]byte{"a.jpg": imagetest.Image(t, hotpath.FormatJPEG, 300, 200), "b.txt": []byte("nope"), "c.png": imagetest.Image(t, hotpath.FormatPNG, 120, 90)}
 	body, ct := multipartBody(t, files, []string{"a.jpg", "b.txt", "c.png"})
 	r := request(t, "POST", m.URL()+"/v1/images?async=true", key, body, map[string]string{"Content-Type": ct})
 	r.wantStatus(t, http.StatusAccepted)
@@ -137,10 +138,10 @@ func TestAsyncMultipart(t *testing.T) {
 func batchFiles(t *testing.T) ([]string, map[string][]byte) {
 	names := []string{"one.jpg", "two.png", "notes.txt", "three.webp"}
 	return names, map[string][]byte{
-		"one.jpg":    hotpathtest.Image(t, hotpath.FormatJPEG, 320, 240),
-		"two.png":    hotpathtest.Image(t, hotpath.FormatPNG, 64, 64),
+		"one.jpg":    imagetest.Image(t, hotpath.FormatJPEG, 320, 240),
+		"two.png":    imagetest.Image(t, hotpath.FormatPNG, 64, 64),
 		"notes.txt":  []byte("just text"),
-		"three.webp": hotpathtest.Image(t, hotpath.FormatWebP, 200, 100),
+		"three.webp": imagetest.Image(t, hotpath.FormatWebP, 200, 100),
 	}
 }
 
@@ -284,7 +285,7 @@ func TestWorkerProcessesJobs(t *testing.T) {
 	cfg.Queue = queue
 	m, _ := startMain(t, cfg)
 	key := m.AdminKey
-	acc := uploadAsync(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 400, 300))
+	acc := uploadAsync(t, m, key, imagetest.Image(t, hotpath.FormatJPEG, 400, 300))
 	time.Sleep(300 * time.Millisecond)
 	var j hphttp.JobJSON
 	request(t, "GET", m.URL()+"/v1/jobs/"+acc.Job.ID, key, nil, nil).decode(t, &j)
@@ -404,7 +405,7 @@ func TestBrokenBodyKeepsAcceptedFiles(t *testing.T) {
 	cfg.HTTP.MaxFilesPerRequest = 1
 	m, _ := startMain(t, cfg)
 	key := m.AdminKey
-	files := map[string][]byte{"a.jpg": hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48), "b.jpg": hotpathtest.Image(t, hotpath.FormatJPEG, 48, 64)}
+	files := map[string][]byte{"a.jpg": imagetest.Image(t, hotpath.FormatJPEG, 64, 48), "b.jpg": imagetest.Image(t, hotpath.FormatJPEG, 48, 64)}
 
 	t.Run("truncated tar batch", func(t *testing.T) {
 		full := tarBody(t, []string{"a.jpg", "b.jpg"}, files, false)
@@ -512,7 +513,7 @@ func TestReadinessPerRole(t *testing.T) {
 		t.Errorf("worker /readyz 503 without Retry-After")
 	}
 	uploadImage(t, m, key, 64, 48) // sync uploads go on
-	r := request(t, "POST", m.URL()+"/v1/images?async=true", key, bytes.NewReader(hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48)), nil)
+	r := request(t, "POST", m.URL()+"/v1/images?async=true", key, bytes.NewReader(imagetest.Image(t, hotpath.FormatJPEG, 64, 48)), nil)
 	r.wantError(t, http.StatusServiceUnavailable, hotpath.EUNAVAILABLE)
 	if r.Header.Get("Retry-After") == "" {
 		t.Errorf("async upload during the NATS outage: 503 without Retry-After")
@@ -523,7 +524,7 @@ func TestReadinessPerRole(t *testing.T) {
 	}
 	ready(t, m.URL(), 200, "ready")
 	ready(t, workerURL, 200, "ready")
-	acc := uploadAsync(t, m, key, hotpathtest.Image(t, hotpath.FormatJPEG, 64, 48))
+	acc := uploadAsync(t, m, key, imagetest.Image(t, hotpath.FormatJPEG, 64, 48))
 	if j := waitJob(t, m, key, acc.Job.ID); j.State != hotpath.JobSucceeded {
 		t.Errorf("async upload after NATS is back: job %s (%s)", j.State, j.Error)
 	}

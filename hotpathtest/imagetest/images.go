@@ -1,4 +1,9 @@
-package hotpathtest
+// Package imagetest holds image fixtures for tests: generated pictures in
+// every format, a libvips engine to probe them, and a perceptual hash to
+// compare results by what they show rather than by their bytes. It is apart
+// from hotpathtest so that the contract suites of pure-Go packages do not
+// link libvips.
+package imagetest
 
 import (
 	"bytes"
@@ -117,7 +122,7 @@ func Image(t testing.TB, f hotpath.Format, w, h int) []byte {
 		}
 		return r.Data
 	}
-	t.Fatalf("hotpathtest.Image: cannot make format %q", f)
+	t.Fatalf("imagetest.Image: cannot make format %q", f)
 	return nil
 }
 
