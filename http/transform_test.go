@@ -507,8 +507,8 @@ func TestTransformConcurrentRequestsProcessOnce(t *testing.T) {
 func TestTransformBoundsWork(t *testing.T) {
 	env := newTransformEnv(t)
 	srv, ts := env.server(t, TransformConfig{AllowUnsigned: true})
-	strip := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 2100, 100))
-	thin := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 8000, 10))
+	strip := env.upload(t, imagetest.Image(t, hotpath.FormatPNG, 2100, 100))
+	thin := env.upload(t, imagetest.Image(t, hotpath.FormatPNG, 8000, 10))
 	for _, url := range []string{
 		ts.URL + "/t/unsafe/w:1,h:8192,fit:fill/" + strip.ID,
 		ts.URL + "/t/unsafe/w:6000,h:6000,fit:fill/" + thin.ID,
@@ -530,7 +530,7 @@ func TestTransformBoundsWork(t *testing.T) {
 	// Below the bound the same strip enlarges fine.
 	resp, body := get(t, "GET", ts.URL+"/t/unsafe/w:100,h:400,fit:fill/"+strip.ID, nil)
 	wantStatus(t, "fill within the bound", resp, body, 200)
-	if info := hotpathtest.ProbeImage(t, body); info.Width != 100 || info.Height != 400 {
+	if info := imagetest.ProbeImage(t, body); info.Width != 100 || info.Height != 400 {
 		t.Errorf("fill within the bound made %dx%d, want 100x400", info.Width, info.Height)
 	}
 }

@@ -85,7 +85,7 @@ func TestResizeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	strip := filepath.Join(dir, "strip.png")
-	if err := os.WriteFile(strip, hotpathtest.Image(t, hotpath.FormatPNG, 2100, 100), 0o644); err != nil {
+	if err := os.WriteFile(strip, imagetest.Image(t, hotpath.FormatPNG, 2100, 100), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
