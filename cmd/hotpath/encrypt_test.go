@@ -13,7 +13,7 @@ import (
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/crypt"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // newKeyFile writes a new key from 'hotpath keys encryption-key' to a file.
@@ -90,7 +90,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	cfg.EncryptionKeyFile = newKeyFile(t, keyDir, "master.key")
 	m, _ := startMain(t, cfg)
 	key := m.AdminKey
-	jpeg := hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480)
+	jpeg := imagetest.Image(t, hotpath.FormatJPEG, 640, 480)
 	img := uploadImage(t, m, key, 640, 480)
 
 	r := request(t, "GET", m.URL()+img.URL+"/original", key, nil, nil)
