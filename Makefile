@@ -23,6 +23,7 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/hotpath
 
+# ADDR=, DATA= and any HOTPATH_* variable configure it: HOTPATH_SIGNING_KEYS=… make run turns on signed transforms.
 run: build
 	@# glibc keeps up to 8 malloc arenas per core holding freed libvips buffers; 2 bounds RSS (docs/api.md)
 	MALLOC_ARENA_MAX=2 $(BIN) serve --addr $(ADDR) --data $(DATA)

@@ -150,6 +150,12 @@ type transformResult struct {
 func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 	t := s.transforms
 	ctx := r.Context()
+	if len(t.cfg.SigningKeys) == 0 && !t.cfg.AllowUnsigned {
+		// No URL can be valid here, signed or not: say so rather than call a
+		// correctly signed URL's signature invalid.
+		s.Error(w, r, hotpath.Errorf(hotpath.EFORBIDDEN, "transforms are not enabled on this server (it has no signing keys)"))
+		return
+	}
 	u, err := hotpath.ParseTransformURL(hotpath.TransformRoutePrefix + r.PathValue("signature") + "/" + r.PathValue("options") + "/" + r.PathValue("image"))
 	if err != nil {
 		s.Error(w, r, err)

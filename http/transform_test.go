@@ -159,6 +159,23 @@ func TestTransformSignatures(t *testing.T) {
 	}
 }
 
+// TestTransformsNotEnabled: a server without signing keys (or unsigned
+// mode) refuses every transform URL saying that transforms are off, not
+// that a correct signature is invalid.
+func TestTransformsNotEnabled(t *testing.T) {
+	env := newTransformEnv(t)
+	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 320, 240))
+	_, closed := env.server(t, TransformConfig{})
+	for _, path := range []string{signedPath(t, testKeyNew, "w:100", img.ID), "/t/unsafe/w:100/" + img.ID, "/t/AAAA/nonsense/x"} {
+		resp, body := get(t, "GET", closed.URL+path, nil)
+		wantStatus(t, path, resp, body, 403)
+		var e ErrorBody
+		if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != hotpath.EFORBIDDEN || e.Error.Message != "transforms are not enabled on this server (it has no signing keys)" {
+			t.Errorf("%s: body %s, want forbidden: transforms are not enabled", path, body)
+		}
+	}
+}
+
 func TestTransformModesAndGravities(t *testing.T) {
 	env := newTransformEnv(t)
 	src := imagetest.Image(t, hotpath.FormatJPEG, 640, 480)

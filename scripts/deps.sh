@@ -7,8 +7,9 @@ set -euo pipefail
 packages=(libvips-dev libvips-tools pkg-config gcc make)
 if [ "${1:-}" = "--test" ]; then
 	# Debian's python3 carries the packages the Python tests and the baselines
-	# need (PyPI is not reachable here); /usr/bin/time measures peak RSS in bench/.
-	packages+=(python3 python3-pytest python3-httpx python3-pil python3-fastapi python3-uvicorn python3-multipart python3-venv python3-pip python3-wheel python3-setuptools time)
+	# need (PyPI is not reachable here); /usr/bin/time measures peak RSS in bench/;
+	# the README test runs the walkthroughs' curl and zstd lines.
+	packages+=(python3 python3-pytest python3-httpx python3-pil python3-fastapi python3-uvicorn python3-multipart python3-venv python3-pip python3-wheel python3-setuptools time curl zstd)
 fi
 
 missing=()
