@@ -164,7 +164,7 @@ func TestTransformSignatures(t *testing.T) {
 // that a correct signature is invalid.
 func TestTransformsNotEnabled(t *testing.T) {
 	env := newTransformEnv(t)
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 320, 240))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 320, 240))
 	_, closed := env.server(t, TransformConfig{})
 	for _, path := range []string{signedPath(t, testKeyNew, "w:100", img.ID), "/t/unsafe/w:100/" + img.ID, "/t/AAAA/nonsense/x"} {
 		resp, body := get(t, "GET", closed.URL+path, nil)
