@@ -127,14 +127,8 @@ func (p *Proc) Exited() bool {
 	}
 }
 
-// PID is the process id.
-func (p *Proc) PID() int { return p.cmd.Process.Pid }
-
 // Logs returns the last n lines the process wrote on stderr.
 func (p *Proc) Logs(n int) string { return p.log.tail(n) }
-
-// Grep returns the stderr lines containing s.
-func (p *Proc) Grep(s string) []string { return p.log.grep(s) }
 
 // lineLog keeps a process's stderr lines.
 type lineLog struct {
@@ -155,18 +149,6 @@ func (l *lineLog) tail(n int) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines[max(0, len(l.lines)-n):], "\n")
-}
-
-func (l *lineLog) grep(s string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range l.lines {
-		if strings.Contains(line, s) {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // CreateKey runs `hotpath keys create` with the settings of args (the

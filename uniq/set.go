@@ -200,13 +200,6 @@ func (s *set) len() int64 {
 	return n
 }
 
-// free releases every partition's memory.
-func (s *set) free() {
-	for i := range s.parts {
-		s.parts[i].free()
-	}
-}
-
 // partition is one open-addressing table (linear probing) with the bytes of
 // its values in an arena of blocks. An arena entry is an optional 8-byte
 // count, the value's length as a uvarint, then the value.

@@ -22,10 +22,9 @@ var fitBoxes = [][2]int{{100, 100}, {100, 0}, {0, 100}, {67, 45}, {150, 40}, {33
 func TestFitStaysInsideBox(t *testing.T) {
 	e := imagetest.ImageEngine(t)
 	type input struct {
-		name     string
-		data     []byte
-		w, h     int // upright
-		renderTo []hotpath.TransformOptions
+		name string
+		data []byte
+		w, h int // upright
 	}
 	var inputs []input
 	sizes := [][2]int{{200, 300}, {300, 200}, {100, 100}, {301, 200}, {1000, 999}, {999, 1000}, {1234, 567}, {567, 1234}, {641, 479}, {97, 61}, {3, 700}, {700, 3}}
