@@ -51,14 +51,17 @@ const (
 
 // keyed is the state of a keyed count shared by its workers.
 type keyed struct {
-	mode    keyMode
-	nBy     int   // the first nBy resolved columns are the group's
-	limit   int64 // bytes of tables a worker holds before it spills
-	tempDir string
-	input   int     // index of the input being scanned
-	quote   byte    // the engine's quote ('\n' without quoting)
-	cols    [][]int // per input: the fields of the resolved columns
-	names   []string
+	mode  keyMode
+	nBy   int   // the first nBy resolved columns are the group's
+	limit int64 // bytes of tables a worker holds before it spills
+	// stageLimit is the bytes of staged entries a worker holds before it
+	// drains them into its tables.
+	stageLimit int64
+	tempDir    string
+	input      int     // index of the input being scanned
+	quote      byte    // the engine's quote ('\n' without quoting)
+	cols       [][]int // per input: the fields of the resolved columns
+	names      []string
 
 	spillMu sync.Mutex
 	spills  []*keySpill
@@ -68,25 +71,35 @@ type keyed struct {
 // keyedWorker is one worker's tables.
 type keyedWorker struct {
 	parts [keyPartitions]keyTable
-	mem   int64
-	key   []byte
-	group []byte
-	err   error // a failed spill, reported after the chunk
+	mem   int64 // bytes of the tables
+	// stage holds each partition's entries as the records give them,
+	// until drain inserts them; staged is their bytes.
+	stage  [keyPartitions][][]byte
+	staged int64
+	free   [][]byte // drained stage blocks
+	key    []byte
+	group  []byte
+	err    error // a failed spill, reported after the chunk
 }
 
 // keyTable is an open-addressing table of keys whose entries live in an
-// arena, back to back: the entry header and then the uvarint length and
-// bytes of the key. The arena's layout is also the spill format.
+// arena of blocks, back to back: the entry header and then the uvarint
+// length and bytes of the key. An arena's layout is also the spill format.
+// Blocks, not one growing slice: a growing slice copies all it holds each
+// time it grows (by a quarter, once large), which cost a third of the
+// time of a composite-key count.
 type keyTable struct {
 	slots []keySlot
 	n     int
-	arena []byte
+	arena [][]byte
 }
 
 type keySlot struct {
 	hash uint64
-	off  uint64 // offset+1 of the entry in the arena; 0: empty
+	off  uint64 // block<<32 | offset, plus one, of the entry in the arena; 0: empty
 }
+
+const maxKeyBlock = 256 << 10
 
 // keyEntry is one decoded entry of an arena.
 type keyEntry struct {
@@ -109,13 +122,57 @@ func readEntry(b []byte) (keyEntry, int) {
 	return en, start + int(l)
 }
 
-// each calls fn with every entry of an arena.
-func eachEntry(arena []byte, fn func(en keyEntry)) {
-	for pos := 0; pos < len(arena); {
-		en, n := readEntry(arena[pos:])
-		fn(en)
-		pos += n
+// eachEntry calls fn with every entry of the blocks of an arena.
+func eachEntry(arena [][]byte, fn func(en keyEntry)) {
+	for _, b := range arena {
+		for pos := 0; pos < len(b); {
+			en, n := readEntry(b[pos:])
+			fn(en)
+			pos += n
+		}
 	}
+}
+
+// entryAt returns the bytes from the entry at off (a slot's, minus one) on.
+func (t *keyTable) entryAt(off uint64) []byte {
+	return t.arena[off>>32][off&(1<<32-1):]
+}
+
+// appendEntry appends en to an arena and returns where it is
+// (block<<32 | offset) and the bytes the arena grew by.
+func appendEntry(arena *[][]byte, en keyEntry, free *[][]byte) (off uint64, grew int64) {
+	var hdr [keyEntryHeader + binary.MaxVarintLen64]byte
+	binary.LittleEndian.PutUint64(hdr[:], en.ord)
+	binary.LittleEndian.PutUint32(hdr[8:], en.raw)
+	binary.LittleEndian.PutUint64(hdr[12:], en.count)
+	n := keyEntryHeader + binary.PutUvarint(hdr[keyEntryHeader:], uint64(len(en.key)))
+	a := *arena
+	last := len(a) - 1
+	if last < 0 || len(a[last])+n+len(en.key) > cap(a[last]) {
+		size := 4 << 10
+		if last >= 0 {
+			size = min(2*cap(a[last]), maxKeyBlock)
+		}
+		size = max(size, n+len(en.key))
+		var b []byte
+		if free != nil { // a stage: blocks of maxKeyBlock, reused
+			size = max(maxKeyBlock, n+len(en.key))
+			if k := len(*free) - 1; k >= 0 && cap((*free)[k]) >= size {
+				b, *free = (*free)[k][:0], (*free)[:k]
+			}
+		}
+		if b == nil {
+			b = make([]byte, 0, size)
+		}
+		a = append(a, b)
+		grew = int64(cap(b))
+		last++
+	}
+	b := a[last]
+	off = uint64(last)<<32 | uint64(len(b))
+	a[last] = append(append(b, hdr[:n]...), en.key...)
+	*arena = a
+	return off, grew
 }
 
 // insert adds en, whose key hashes to h, or merges it into the entry of
@@ -130,21 +187,15 @@ func (t *keyTable) insert(h uint64, en keyEntry) int64 {
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &t.slots[i]
 		if sl.off == 0 {
-			before := cap(t.arena)
-			sl.hash, sl.off = h, uint64(len(t.arena))+1
-			var hdr [keyEntryHeader + binary.MaxVarintLen64]byte
-			binary.LittleEndian.PutUint64(hdr[:], en.ord)
-			binary.LittleEndian.PutUint32(hdr[8:], en.raw)
-			binary.LittleEndian.PutUint64(hdr[12:], en.count)
-			n := binary.PutUvarint(hdr[keyEntryHeader:], uint64(len(en.key)))
-			t.arena = append(append(t.arena, hdr[:keyEntryHeader+n]...), en.key...)
+			off, g := appendEntry(&t.arena, en, nil)
+			sl.hash, sl.off = h, off+1
 			t.n++
-			return grew + int64(cap(t.arena)-before)
+			return grew + g
 		}
 		if sl.hash != h {
 			continue
 		}
-		at := t.arena[sl.off-1:]
+		at := t.entryAt(sl.off - 1)
 		old, _ := readEntry(at)
 		if !bytes.Equal(old.key, en.key) {
 			continue
@@ -184,6 +235,7 @@ type keySpill struct {
 
 // spill writes the worker's tables to a new run and empties them.
 func (k *keyed) spill(kw *keyedWorker) error {
+	kw.drain()
 	f, err := os.CreateTemp(k.tempDir, "hotpath-keys-*")
 	if err != nil {
 		return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "cannot create a spill file in %q", k.tempDir)
@@ -194,11 +246,13 @@ func (k *keyed) spill(kw *keyedWorker) error {
 	for p := range kw.parts {
 		t := &kw.parts[p]
 		run.off[p] = pos
-		if _, err := f.Write(t.arena); err != nil {
-			f.Close()
-			return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "cannot write a spill file in %q", k.tempDir)
+		for _, b := range t.arena {
+			if _, err := f.Write(b); err != nil {
+				f.Close()
+				return hotpath.WrapError(hotpath.EUNAVAILABLE, err, "cannot write a spill file in %q", k.tempDir)
+			}
+			pos += int64(len(b))
 		}
-		pos += int64(len(t.arena))
 		*t = keyTable{}
 	}
 	run.off[keyPartitions] = pos
@@ -268,10 +322,30 @@ func (w *worker) keyedRecord(c *chunk, pos, next int, fields [][]byte) {
 	}
 	next = min(next, len(c.data))
 	en := keyEntry{ord: uint64(k.input)<<ordinalInputShift | uint64(c.offset+int64(pos)), raw: uint32(next - pos), count: 1, key: key}
-	kw.mem += kw.parts[part].insert(h, en)
-	if kw.mem > k.limit {
-		kw.err = k.spill(kw)
+	_, grew := appendEntry(&kw.stage[part], en, &kw.free)
+	kw.staged += grew
+	if kw.staged > k.stageLimit {
+		kw.drain()
+		if kw.mem > k.limit {
+			kw.err = k.spill(kw)
+		}
 	}
+}
+
+// drain inserts the staged entries into the tables, partition by
+// partition: a partition's table is small enough for the core's cache,
+// where inserting each record's key as it came missed the cache at every
+// one (radix partitioning, as the plain counts do: a composite-key count's
+// CPU time 1.5x lower).
+func (kw *keyedWorker) drain() {
+	for p := range kw.stage {
+		t := &kw.parts[p]
+		eachEntry(kw.stage[p], func(en keyEntry) { kw.mem += t.insert(hashValue(en.key), en) })
+		kw.free = append(kw.free, kw.stage[p]...)
+		clear(kw.stage[p])
+		kw.stage[p] = kw.stage[p][:0]
+	}
+	kw.staged = 0
 }
 
 // countKeyed runs a keyed count over inputs; each partition's union of
@@ -301,6 +375,7 @@ func countKeyed(ctx context.Context, inputs []Input, opts Options, k *keyed, fn 
 	// Half the budget for the workers' tables; the other half for the
 	// union of a partition, its spilled runs and the mode's results.
 	k.limit = max(e.opts.MemoryLimit/2/int64(e.workers), 64<<10)
+	k.stageLimit = min(k.limit/4, 32<<20)
 	defer func() {
 		for _, s := range k.spills {
 			s.f.Close()
@@ -334,6 +409,7 @@ func countKeyed(ctx context.Context, inputs []Input, opts Options, k *keyed, fn 
 		res.Rows += w.rows
 		res.Skipped += w.skipped
 	}
+	runWorkers(len(k.workers), func(g int) { k.workers[g].drain() })
 	if err := k.unions(ctx, e.workers, fn); err != nil {
 		return nil, nil, err
 	}
@@ -357,7 +433,7 @@ func (k *keyed) unions(ctx context.Context, workers int, fn func(g int, t *keyTa
 				n += kw.parts[p].n
 			}
 			u := &keyTable{}
-			add := func(arena []byte) {
+			add := func(arena [][]byte) {
 				eachEntry(arena, func(en keyEntry) { u.insert(hashValue(en.key), en) })
 			}
 			if len(k.workers) == 1 && len(k.spills) == 0 {
@@ -379,7 +455,7 @@ func (k *keyed) unions(ctx context.Context, workers int, fn func(g int, t *keyTa
 					errs[g] = hotpath.WrapError(hotpath.EUNAVAILABLE, err, "cannot read a spill file")
 					return
 				}
-				add(buf[:size])
+				add([][]byte{buf[:size]})
 			}
 			fn(g, u)
 		}

@@ -75,7 +75,7 @@ func keyedVariants(t *testing.T) map[string]Options {
 	dir := t.TempDir()
 	return map[string]Options{
 		"default": {},
-		"chunks":  {ChunkSize: 7, Workers: 3},
+		"chunks":  {ChunkSize: 61, Workers: 3},
 		"spill":   {MemoryLimit: 1, TempDir: dir, ChunkSize: 300, Workers: 2},
 	}
 }
@@ -88,7 +88,7 @@ func reader(in Input) Input {
 }
 
 func TestCompositeKeys(t *testing.T) {
-	in := genCSV(3000, 1200, 150)
+	in := genCSV(1500, 700, 90)
 	plain, inputs := keyedInputs(t, in)
 	for _, keys := range [][]string{{"user_id", "note"}, {"note", "2"}, {"user_id"}} {
 		ref := pythonRef(t, plain, map[string]any{"keys": keys})
@@ -103,7 +103,7 @@ func TestCompositeKeys(t *testing.T) {
 				if got := res.Columns[0].Distinct; got != ref.Distinct {
 					t.Errorf("%v %s %s: %d distinct, Python's csv %d", keys, vname, iname, got, ref.Distinct)
 				}
-				if res.Rows != int64(len(ref.Firsts)) && res.Rows != 3000 {
+				if res.Rows != int64(len(ref.Firsts)) && res.Rows != 1500 {
 					t.Errorf("%v %s %s: %d rows", keys, vname, iname, res.Rows)
 				}
 			}
@@ -131,7 +131,7 @@ func TestCompositeKeys(t *testing.T) {
 }
 
 func TestPerGroup(t *testing.T) {
-	in := genCSV(3000, 1200, 150)
+	in := genCSV(1500, 700, 90)
 	// A group column of few values: the last digit of id.
 	var b strings.Builder
 	for i, line := range strings.SplitAfter(in, "\n") {
@@ -210,7 +210,7 @@ func parseCSV(t *testing.T, s string) [][]string {
 }
 
 func TestDedup(t *testing.T) {
-	in := "\ufeff" + genCSV(3000, 1200, 150) + "9,u9,last" // no final newline
+	in := "\ufeff" + genCSV(1500, 700, 90) + "9,u9,last" // no final newline
 	plain, inputs := keyedInputs(t, in)
 	for _, keys := range [][]string{nil, {"user_id"}, {"note", "user_id"}} {
 		ref := pythonRef(t, plain, map[string]any{"keys": keys})
@@ -247,7 +247,7 @@ func TestDedup(t *testing.T) {
 }
 
 func TestDistinctValues(t *testing.T) {
-	in := genCSV(3000, 1200, 150)
+	in := genCSV(1500, 700, 90)
 	plain, inputs := keyedInputs(t, in)
 	for _, tt := range []struct {
 		cols, keys []string
