@@ -48,6 +48,10 @@ package main
 //  hotpath_count_pyobjects(items, n, *layout, trim, *count, *err)
 //  hotpath_count_file(path, options_json, cancel_token, *result_json, *err)
 //  hotpath_thumbnail(data, len, options_json, cancel_token, *image, *err)
+//  hotpath_encrypt(data, len, key, key_len, token, *out, *out_len, *err)
+//  hotpath_decrypt(data, len, key, key_len, token, *out, *out_len, *err)
+//  hotpath_encrypt_file(src, dst, key, key_len, token, *err)
+//  hotpath_decrypt_file(src, dst, key, key_len, token, *err)
 //  hotpath_cancel_token_new() -> token; hotpath_cancel(token); hotpath_cancel_token_free(token)
 //  hotpath_version() -> malloc'ed string
 //  hotpath_free(p)
@@ -95,6 +99,7 @@ import (
 	"unsafe"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/crypt"
 	"github.com/hotpath/hotpath/uniq"
 )
 
@@ -278,6 +283,76 @@ func hotpath_thumbnail(data *C.char, length C.int64_t, options *C.char, token C.
 		return nil
 	}), errOut)
 }
+
+// hotpath_encrypt encrypts len bytes at data under the 32-byte key in
+// hotpath's format (docs/encryption.md), on every core, and sets *out to
+// *out_len C-malloc'ed bytes that the caller releases with hotpath_free.
+// token (0: none) cancels the work from another thread.
+//
+//export hotpath_encrypt
+func hotpath_encrypt(data *C.char, length C.int64_t, key *C.char, keyLen C.int64_t, token C.int64_t, out **C.uchar, outLen *C.int64_t, errOut *C.hotpath_error) C.int {
+	return status(call(func() error { return cryptBytes(data, length, key, keyLen, token, out, outLen, true) }), errOut)
+}
+
+// hotpath_decrypt decrypts what hotpath_encrypt, 'hotpath encrypt' or the
+// service wrote under key; as hotpath_encrypt otherwise. A modified or cut
+// input fails with code "integrity", another key with "unavailable", input
+// not in hotpath's format with "invalid"; no output is set then.
+//
+//export hotpath_decrypt
+func hotpath_decrypt(data *C.char, length C.int64_t, key *C.char, keyLen C.int64_t, token C.int64_t, out **C.uchar, outLen *C.int64_t, errOut *C.hotpath_error) C.int {
+	return status(call(func() error { return cryptBytes(data, length, key, keyLen, token, out, outLen, false) }), errOut)
+}
+
+// cryptBytes is hotpath_encrypt (seal) and hotpath_decrypt.
+func cryptBytes(data *C.char, length C.int64_t, key *C.char, keyLen C.int64_t, token C.int64_t, out **C.uchar, outLen *C.int64_t, seal bool) error {
+	if length < 0 || keyLen < 0 || out == nil || outLen == nil || (length > 0 && data == nil) || key == nil {
+		return hotpath.Errorf(hotpath.EINVALID, "hotpath_encrypt/decrypt: null pointer or negative length")
+	}
+	mem, n, err := sealBytes(contextOf(token), viewBytes(unsafe.Pointer(data), int64(length)), viewBytes(unsafe.Pointer(key), int64(keyLen)), seal)
+	if err != nil {
+		return err
+	}
+	*out, *outLen = (*C.uchar)(mem), C.int64_t(n)
+	return nil
+}
+
+// hotpath_encrypt_file encrypts the file at src (a NUL-terminated path)
+// into dst, on every core; dst is written beside itself and renamed into
+// place only when complete.
+//
+//export hotpath_encrypt_file
+func hotpath_encrypt_file(src, dst *C.char, key *C.char, keyLen C.int64_t, token C.int64_t, errOut *C.hotpath_error) C.int {
+	return status(call(func() error { return cryptFile(src, dst, key, keyLen, token, true) }), errOut)
+}
+
+// hotpath_decrypt_file decrypts the file at src into dst; a failure leaves
+// no dst.
+//
+//export hotpath_decrypt_file
+func hotpath_decrypt_file(src, dst *C.char, key *C.char, keyLen C.int64_t, token C.int64_t, errOut *C.hotpath_error) C.int {
+	return status(call(func() error { return cryptFile(src, dst, key, keyLen, token, false) }), errOut)
+}
+
+// cryptFile is hotpath_encrypt_file (seal) and hotpath_decrypt_file.
+func cryptFile(src, dst *C.char, key *C.char, keyLen C.int64_t, token C.int64_t, seal bool) error {
+	if src == nil || dst == nil || key == nil || keyLen != crypt.KeySize {
+		return hotpath.Errorf(hotpath.EINVALID, "hotpath_encrypt_file/decrypt_file: null pointer, or a key of %d bytes, not %d", keyLen, crypt.KeySize)
+	}
+	k := C.GoBytes(unsafe.Pointer(key), C.int(keyLen))
+	run := crypt.DecryptFile
+	if seal {
+		run = crypt.EncryptFile
+	}
+	_, err := run(contextOf(token), C.GoString(src), C.GoString(dst), k, crypt.Options{})
+	return err
+}
+
+// cMalloc returns n bytes (at least one) of C memory for a result.
+func cMalloc(n int64) unsafe.Pointer { return C.malloc(C.size_t(max(n, 1))) }
+
+// cFree releases memory from cMalloc.
+func cFree(p unsafe.Pointer) { C.free(p) }
 
 // call runs fn and turns a panic into an EINTERNAL error, so that no Go panic
 // ever unwinds through a C frame (which would kill the host process).

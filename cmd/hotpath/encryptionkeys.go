@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -21,9 +22,12 @@ func runEncryptionKeys(ctx context.Context, env *Env, cfg Config, sub string, re
 		if cfg.EncryptionKeyFile == "" || newKeyFile == "" {
 			return Usagef("rotate-master needs --encryption-key-file (the current master key file, which it rewrites) and --new-key-file")
 		}
-	case sub == "shred-tenant" && len(rest) == 1 && rest[0] != "":
-	case sub == "shred-tenant":
-		return Usagef("shred-tenant takes one tenant ID")
+	case (sub == "shred-tenant" || sub == "export-tenant") && len(rest) == 1 && rest[0] != "":
+		if sub == "export-tenant" && cfg.EncryptionKeyFile == "" {
+			return Usagef("export-tenant needs --encryption-key-file, the master key that opens the tenant's key")
+		}
+	case sub == "shred-tenant" || sub == "export-tenant":
+		return Usagef("%s takes one tenant ID", sub)
 	default:
 		return Usagef("%s takes no arguments, got %q", sub, rest)
 	}
@@ -32,8 +36,20 @@ func runEncryptionKeys(ctx context.Context, env *Env, cfg Config, sub string, re
 		return err
 	}
 	defer meta.Close()
-	if sub == "rotate-master" {
+	switch sub {
+	case "rotate-master":
 		return rotateMaster(ctx, env, meta, cfg.EncryptionKeyFile, newKeyFile)
+	case "export-tenant":
+		keys, err := tenantKeys(meta, cfg.EncryptionKeyFile)
+		if err != nil {
+			return err
+		}
+		key, err := keys.Key(ctx, rest[0], false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, base64.StdEncoding.EncodeToString(key))
+		return nil
 	}
 	return shredTenant(ctx, env, cfg, meta, rest[0])
 }

@@ -37,6 +37,10 @@ Encryption at rest (docs/encryption.md):
       re-encrypting any blob: OLD is rewritten to hold NEW's key then the old
       one (servers reading OLD accept both), the tenant keys are rewrapped,
       and OLD ends holding only the new key. Servers keep reading throughout.
+  keys export-tenant T --encryption-key-file F
+      prints tenant T's key (base64) on stdout, unwrapped: with it,
+      'hotpath decrypt --key-file' or hotpath.decrypt read T's blob files
+      straight from the store (escrow, recovery, audits).
   keys shred-tenant T
       destroys tenant T's encryption key, so that its encrypted blobs are
       unreadable at once (servers that just read them within 1s), then
@@ -59,7 +63,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	}
 	sub, rest := positional[0], positional[1:]
 	switch {
-	case sub == "encryption-key" || sub == "rotate-master" || sub == "shred-tenant":
+	case sub == "encryption-key" || sub == "rotate-master" || sub == "shred-tenant" || sub == "export-tenant":
 		return runEncryptionKeys(ctx, env, cfg, sub, rest, *newKeyFile)
 	case sub == "create" && len(rest) == 0:
 		if *tenant == "" || *scope == "" {
@@ -74,7 +78,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	case sub == "create" || sub == "list":
 		return Usagef("%s takes no arguments, got %q", sub, rest)
 	default:
-		return Usagef("unknown subcommand %q: want create, list, revoke, encryption-key, rotate-master or shred-tenant", sub)
+		return Usagef("unknown subcommand %q: want create, list, revoke, encryption-key, rotate-master, export-tenant or shred-tenant", sub)
 	}
 
 	meta, err := openMetadataStore(ctx, cfg.DB)

@@ -114,6 +114,12 @@ def _declare(cdll: ctypes.CDLL) -> None:
     cdll.hotpath_count_file.restype = c_int
     cdll.hotpath_thumbnail.argtypes = [c_char_p, c_int64, c_char_p, c_int64, POINTER(Image), err]
     cdll.hotpath_thumbnail.restype = c_int
+    for name in ("hotpath_encrypt", "hotpath_decrypt"):
+        getattr(cdll, name).argtypes = [c_char_p, c_int64, c_char_p, c_int64, c_int64, POINTER(c_void_p), i64, err]
+        getattr(cdll, name).restype = c_int
+    for name in ("hotpath_encrypt_file", "hotpath_decrypt_file"):
+        getattr(cdll, name).argtypes = [c_char_p, c_char_p, c_char_p, c_int64, c_int64, err]
+        getattr(cdll, name).restype = c_int
     cdll.hotpath_cancel_token_new.argtypes = []
     cdll.hotpath_cancel_token_new.restype = c_int64
     cdll.hotpath_cancel.argtypes = [c_int64]

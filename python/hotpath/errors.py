@@ -26,6 +26,7 @@ __all__ = [
     "ForbiddenError",
     "BusyError",
     "UnavailableError",
+    "IntegrityError",
     "InternalError",
     "ForkError",
     "error_for",
@@ -133,6 +134,16 @@ class UnavailableError(HotpathError, ConnectionError):
     retry_after: Optional[float] = None
 
 
+class IntegrityError(HotpathError, ValueError):
+    """Encrypted data failed authentication: a byte was modified or the data cut short (code ``integrity``).
+
+    No byte of data that failed is ever returned. From the HTTP API: a stored
+    blob failed (status 502).
+    """
+
+    default_code = "integrity"
+
+
 class InternalError(HotpathError, OSError):
     """A bug or unexpected failure inside hotpath (code ``internal``)."""
 
@@ -164,6 +175,7 @@ _BY_CODE: Dict[str, Type[HotpathError]] = {
         ForbiddenError,
         BusyError,
         UnavailableError,
+        IntegrityError,
         InternalError,
     )
 }
