@@ -86,11 +86,18 @@ func Transient(err error) bool {
 }
 
 // Queue carries jobs to workers: NATS JetStream, embedded or external.
+// Delivery is at least once, and each delivery goes to one consumer: the
+// consumers of several processes share the jobs. hotpathtest.TestQueue checks
+// what these comments say.
 type Queue interface {
-	// Enqueue publishes j durably; it returns once the broker has it.
+	// Enqueue publishes j durably; it returns once the broker has it, and
+	// the job survives a restart of the broker or of every consumer.
 	Enqueue(ctx context.Context, j *Job) error
 	// Consume runs h on deliveries with at most concurrency at once, until
-	// ctx is done.
+	// ctx is done; then it stops taking deliveries and returns. A delivery
+	// h acknowledges (nil) is removed; one h fails, or whose consumer dies
+	// mid-job, is redelivered (JobHandler says when). A job h is still
+	// running is not redelivered to another consumer, however long it runs.
 	Consume(ctx context.Context, concurrency int, h JobHandler) error
 	// Ping checks the broker, for readiness.
 	Ping(ctx context.Context) error

@@ -22,18 +22,8 @@ import (
 // TestBlobStore runs the BlobStore contract against the stores open returns.
 // open is called once per subtest and must return an empty store; the suite
 // closes it. Other keys in a shared bucket are not touched: every key the
-// suite writes is below the store's root.
-//
-// The contract, beyond the interface comments:
-//   - an empty content type is stored as "application/octet-stream";
-//   - keys that are empty, absolute, have empty, "." or ".." segments, or a
-//     NUL byte are EINVALID, for every method; they are rejected, not cleaned;
-//   - DeletePrefix matches keys as strings ("a/b" removes "a/bc") and refuses
-//     the empty prefix with EINVALID, so a bug never empties a bucket;
-//   - a Put whose body is shorter than the declared size fails and leaves the
-//     previous blob in place;
-//   - a Put whose context is cancelled fails with an error that
-//     errors.Is(context.Canceled), leaving the previous blob in place.
+// suite writes is below the store's root. The contract is
+// hotpath.BlobStore's doc comments.
 func TestBlobStore(t *testing.T, open func(t *testing.T) hotpath.BlobStore) {
 	t.Helper()
 	runContract(t, open, []contractCase[hotpath.BlobStore]{

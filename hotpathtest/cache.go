@@ -15,16 +15,7 @@ import (
 // TestCache runs the Cache contract against the caches open returns. open is
 // called once per subtest and must return an empty cache of at least 16 MiB
 // whose keys no other test sees (a fresh key prefix for a shared server); the
-// suite closes it.
-//
-// The contract, beyond the interface comments:
-//   - Get returns a copy: changing the slice given to Set or returned by Get
-//     does not change the cached value;
-//   - an empty value is a hit, distinct from a miss;
-//   - a TTL is honoured to within about 100 ms;
-//   - locks and values live in separate namespaces;
-//   - unlock is idempotent, and an unlock after the lock expired and was
-//     taken by someone else does not release the new holder's lock.
+// suite closes it. The contract is hotpath.Cache's doc comments.
 //
 // Byte-bound eviction is implementation-specific and tested beside each
 // implementation.

@@ -14,26 +14,9 @@ import (
 	"github.com/hotpath/hotpath"
 )
 
-// TestMetadataStore runs the MetadataStore contract against the stores open
-// returns. open is called once per subtest and must return an empty store;
-// the suite closes it.
-//
-// The contract, beyond the interface comments:
-//   - Create* fill an empty ID (hotpath.NewID), a zero CreatedAt (now), an
-//     empty image Status (ready) and job State (queued), and normalise the
-//     times they were given in place to what reads return: UTC, microseconds;
-//   - a taken ID (or API key hash, or variant name within one CreateImage) is
-//     ECONFLICT and stores nothing; a reference to a missing tenant, batch or
-//     image is ENOTFOUND; an unknown image status, job state or key scope is
-//     EINVALID;
-//   - a tenant never reads, changes or deletes another tenant's image, job or
-//     batch: those calls answer ENOTFOUND, as for a missing one;
-//   - ListImages pages newest first by ID with no duplicates or gaps, and sets
-//     NextCursor only when more images follow; a limit ≤ 0 means 50;
-//   - variants and batch jobs come back in the order they were added; a
-//     PutVariant that replaces one keeps its place;
-//   - GetBatch's Total is the larger of the Total given at creation and the
-//     batch's number of jobs.
+// TestMetadataStore runs the MetadataStore contract, as hotpath.MetadataStore's
+// doc comments state it, against the stores open returns. open is called
+// once per subtest and must return an empty store; the suite closes it.
 func TestMetadataStore(t *testing.T, open func(t *testing.T) hotpath.MetadataStore) {
 	t.Helper()
 	runContract(t, open, []contractCase[hotpath.MetadataStore]{
