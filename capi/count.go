@@ -88,6 +88,10 @@ type fileOptions struct {
 	NoHeader    bool     `json:"no_header"`
 	Delimiter   string   `json:"delimiter"`
 	Trim        bool     `json:"trim"`
+	IgnoreCase  bool     `json:"ignore_case"`
+	SkipEmpty   bool     `json:"skip_empty"`
+	Nulls       []string `json:"nulls"`
+	Quote       string   `json:"quote"`
 	Top         int      `json:"top"`
 	Approx      bool     `json:"approx"`
 	Precision   uint8    `json:"precision"`
@@ -112,6 +116,7 @@ func parseFileOptions(doc string) (uniq.Options, error) {
 		Columns: fo.Columns, Records: fo.Records, NoHeader: fo.NoHeader, Trim: fo.Trim,
 		Top: fo.Top, Approx: fo.Approx, Precision: fo.Precision, MemoryLimit: fo.MemoryLimit,
 		TempDir: fo.TempDir, Lenient: fo.Lenient, Workers: fo.Workers,
+		IgnoreCase: fo.IgnoreCase, SkipEmpty: fo.SkipEmpty, Nulls: fo.Nulls,
 	}
 	switch len(fo.Delimiter) {
 	case 0:
@@ -119,6 +124,9 @@ func parseFileOptions(doc string) (uniq.Options, error) {
 		opts.Delimiter = fo.Delimiter[0]
 	default:
 		return uniq.Options{}, hotpath.Errorf(hotpath.EINVALID, "delimiter must be one byte, got %q", fo.Delimiter)
+	}
+	if err := opts.SetQuote(fo.Quote); err != nil {
+		return uniq.Options{}, err
 	}
 	return opts, nil
 }

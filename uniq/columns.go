@@ -48,15 +48,17 @@ func (w *worker) scanColumns(c *chunk) error {
 			k := word<<6 | mbits.TrailingZeros64(bits)
 			bits &= bits - 1
 			var value []byte
-			switch data[k] {
-			case '\n':
+			switch c := data[k]; {
+			case c == delim: // the most common, tested first
+				value = data[field:k]
+			case c == '\n':
 				end, next = k, k+1
 				break walk
-			case '\r':
+			case c == '\r':
 				end, next = k, afterCR(data, k)
 				word, bits = maskFrom(masks, next)
 				break walk
-			case e.quote: // never '\n' here: without quoting the case above takes it
+			default: // the quote (without quoting, quote is '\n', taken above)
 				if firstQuote < 0 {
 					firstQuote = k
 				}
@@ -94,8 +96,6 @@ func (w *worker) scanColumns(c *chunk) error {
 				lastQuoted, lastVal = true, v
 				word, bits = maskFrom(masks, next)
 				break walk
-			default: // the delimiter
-				value = data[field:k]
 			}
 			// Field f ended at the delimiter at k; its value is value.
 			if f <= last {
@@ -144,6 +144,16 @@ func (w *worker) scanColumns(c *chunk) error {
 		for t, v := range vals {
 			if e.opts.Trim {
 				v = pyStrip(v)
+			}
+			if e.normalize {
+				var ok bool
+				if v, ok = w.normalize(t, v); !ok {
+					continue
+				}
+				if w.stages == nil {
+					w.addCopy(t, v) // v may be w.folded
+					continue
+				}
 			}
 			if w.stages != nil { // columns are never mapped: no file offset
 				var h uint64

@@ -23,7 +23,7 @@ func FuzzChunked(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, chunk, workers, mode uint8) {
 		in := string(data)
 		opts := Options{ChunkSize: int(chunk%64) + 1, Workers: int(workers%4) + 1, TempDir: t.TempDir()}
-		switch mode % 9 {
+		switch mode % 12 {
 		case 1:
 			opts.Columns = []string{"1", "2"}
 		case 2:
@@ -40,17 +40,21 @@ func FuzzChunked(f *testing.F) {
 			opts.Columns, opts.Lenient, opts.Workers = []string{"1"}, true, int(workers%4)+2
 		case 8:
 			opts.Records, opts.Quote, opts.Lenient, opts.NoHeader = true, '\'', true, true
+		case 9:
+			opts.Columns, opts.Lenient, opts.IgnoreCase, opts.SkipEmpty, opts.Trim = []string{"1", "2"}, true, true, true, true
+			opts.Nulls = []string{"NA", "\xc3\x89"}
+		case 10:
+			opts.IgnoreCase, opts.SkipEmpty, opts.Nulls = true, true, []string{"x"}
+		case 11:
+			opts.Records, opts.Columns, opts.IgnoreCase, opts.Lenient, opts.Nulls = true, []string{"1"}, true, true, []string{"a"}
 		}
-		var want []int64
-		var rows, skipped int64
-		failed := false
-		if mode%9 == 0 {
-			n, r := refLines(in)
-			want, rows = []int64{n}, r
+		var ref refResult
+		if len(opts.Columns) == 0 && !opts.Records {
+			ref = refLinesOpts(in, opts)
 		} else {
-			ref := refCSV(in, opts)
-			want, rows, skipped, failed = ref.distinct, ref.rows, ref.skipped, ref.err
+			ref = refCSV(in, opts)
 		}
+		want, rows, skipped, failed := ref.distinct, ref.rows, ref.skipped, ref.err
 		for _, path := range []string{"read", "mapped", "streamed"} {
 			var res *Result
 			var err error
@@ -71,6 +75,9 @@ func FuzzChunked(f *testing.F) {
 			if got := distincts(res); fmt.Sprint(got) != fmt.Sprint(want) || res.Rows != rows || res.Skipped != skipped {
 				t.Fatalf("%s: got %v rows %d skipped %d, reference %v rows %d skipped %d",
 					path, got, res.Rows, res.Skipped, want, rows, skipped)
+			}
+			if got := nullsOf(res); fmt.Sprint(got) != fmt.Sprint(ref.nulls) {
+				t.Fatalf("%s: nulls %v, reference %v", path, got, ref.nulls)
 			}
 		}
 	})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hotpath/hotpath"
 )
@@ -181,5 +183,79 @@ func TestColumnIndexForm(t *testing.T) {
 	}
 	if _, err := countString(t, in, Options{Columns: []string{"#x"}}); hotpath.ErrorCode(err) != hotpath.EINVALID {
 		t.Errorf("-c #x: %v", err)
+	}
+}
+
+// TestValueOptions checks IgnoreCase, Trim, SkipEmpty and Nulls against the
+// reference, on every path, with tiny chunks and a spilling memory limit,
+// and the folding cases that tell simple case folding from its
+// look-alikes: no full folding ("ß" is not "ss"), U+0130 stays apart from
+// "i", the Kelvin sign is "k", and bytes that are not UTF-8 are compared as
+// they are.
+func TestValueOptions(t *testing.T) {
+	in := "name,city\n" +
+		"Ann,Paris\nANN,paris\nann , PARIS\n,Berlin\nNA,berlin\n na,Köln\nx,KÖLN\n" +
+		"Straße,STRASSE\nstrasse,straße\nİ,i\nI,ı\n\u212a,k\nK,\xff\n\xfe,\xffA\n\xffa,\xc3\n"
+	tests := []struct {
+		name  string
+		opts  Options
+		want  []int64
+		nulls []int64
+	}{
+		{"ignore case", Options{Columns: []string{"name", "city"}, IgnoreCase: true}, []int64{13, 12}, []int64{0, 0}},
+		{"trim and ignore case", Options{Columns: []string{"name", "city"}, IgnoreCase: true, Trim: true}, []int64{11, 11}, []int64{0, 0}},
+		{"skip empty", Options{Columns: []string{"name"}, SkipEmpty: true}, []int64{14}, []int64{1}},
+		{"nulls", Options{Columns: []string{"name"}, Nulls: []string{"NA", ""}}, []int64{13}, []int64{2}},
+		{"nulls trimmed and folded", Options{Columns: []string{"name"}, Nulls: []string{"na "}, Trim: true, IgnoreCase: true}, []int64{10}, []int64{2}},
+		{"records ignore case", Options{Records: true, IgnoreCase: true, Trim: true}, []int64{13}, nil},
+		{"lines", Options{IgnoreCase: true, SkipEmpty: true, Nulls: []string{"na,köln"}}, []int64{14}, []int64{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ref refResult
+			if len(tt.opts.Columns) == 0 && !tt.opts.Records {
+				ref = refLinesOpts(in, tt.opts)
+			} else {
+				ref = refCSV(in, tt.opts)
+			}
+			if fmt.Sprint(ref.distinct) != fmt.Sprint(tt.want) {
+				t.Fatalf("reference %v nulls %v, want %v", ref.distinct, ref.nulls, tt.want)
+			}
+			for _, opts := range []Options{tt.opts, {ChunkSize: 3, Workers: 3}, {ChunkSize: 7, MemoryLimit: 1, Workers: 2}, {Top: 2}} {
+				o := tt.opts
+				o.ChunkSize, o.Workers, o.MemoryLimit, o.Top, o.TempDir = opts.ChunkSize, opts.Workers, opts.MemoryLimit, opts.Top, t.TempDir()
+				res, err := countString(t, in, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := distincts(res); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Fatalf("%+v: got %v, want %v", opts, got, tt.want)
+				}
+				if tt.nulls != nil && fmt.Sprint(nullsOf(res)) != fmt.Sprint(tt.nulls) {
+					t.Fatalf("%+v: nulls %v, want %v", opts, nullsOf(res), tt.nulls)
+				}
+			}
+		})
+	}
+}
+
+// TestFoldRune checks the fold against unicode.SimpleFold over the whole
+// range: two runes fold alike exactly when they are in one SimpleFold cycle.
+func TestFoldRune(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		f := foldRune(r)
+		if g := foldRune(f); g != f {
+			t.Fatalf("%U folds to %U, which folds to %U", r, f, g)
+		}
+		same := f == r
+		for c := unicode.SimpleFold(r); c != r && !same; c = unicode.SimpleFold(c) {
+			same = c == f
+		}
+		if !same {
+			t.Fatalf("%U folds to %U, outside its class", r, f)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package uniq
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -34,10 +35,72 @@ func refStrip(s string) string {
 	return s
 }
 
+// refFold returns a key equal for two strings exactly when they are equal
+// under Unicode simple case folding, rune by rune (each rune replaced by
+// the least member of its unicode.SimpleFold cycle), bytes that are not
+// UTF-8 kept apart (escaped, so that no rune can match them).
+func refFold(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == utf8.RuneError && len(s[i:]) > 0 {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n == 1 {
+				b.WriteString("\\x" + strconv.Itoa(int(s[i])) + ";")
+				continue
+			}
+		}
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		if least == '\\' {
+			b.WriteString("\\\\")
+			continue
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+// refValue applies IgnoreCase, SkipEmpty and Nulls to a (trimmed) value:
+// the key to count, or false for a null.
+func refValue(v string, opts Options) (string, bool) {
+	key := v
+	if opts.IgnoreCase {
+		key = refFold(v)
+	}
+	if opts.SkipEmpty && v == "" {
+		return "", false
+	}
+	for _, n := range opts.Nulls {
+		if opts.Trim {
+			n = refStrip(n)
+		}
+		if n == v || opts.IgnoreCase && refFold(n) == key {
+			return "", false
+		}
+	}
+	return key, true
+}
+
 // refLines counts distinct stripped lines under universal newlines.
 func refLines(in string) (distinct, rows int64) {
+	res := refLinesOpts(in, Options{})
+	return res.distinct[0], res.rows
+}
+
+// refLinesOpts is refLines with the value options.
+func refLinesOpts(in string, opts Options) refResult {
 	in = strings.TrimPrefix(in, "\ufeff")
 	set := map[string]bool{}
+	res := refResult{nulls: []int64{0}}
+	add := func(line string) {
+		res.rows++
+		if key, ok := refValue(refStrip(line), opts); ok {
+			set[key] = true
+		} else {
+			res.nulls[0]++
+		}
+	}
 	var line []byte
 	for i := 0; i < len(in); i++ {
 		c := in[i]
@@ -51,19 +114,19 @@ func refLines(in string) (distinct, rows int64) {
 			line = append(line, c)
 			continue
 		}
-		set[refStrip(string(line))] = true
-		rows++
+		add(string(line))
 		line = line[:0]
 	}
 	if len(line) > 0 {
-		set[refStrip(string(line))] = true
-		rows++
+		add(string(line))
 	}
-	return int64(len(set)), rows
+	res.distinct = []int64{int64(len(set))}
+	return res
 }
 
 type refResult struct {
 	distinct []int64
+	nulls    []int64
 	rows     int64
 	skipped  int64
 	err      bool
@@ -167,6 +230,7 @@ func refCSV(in string, opts Options) refResult {
 		targets++
 	}
 	sets := make([]map[string]bool, targets+len(opts.Columns))
+	res.nulls = make([]int64, len(sets))
 	for i := range sets {
 		sets[i] = map[string]bool{}
 	}
@@ -231,6 +295,9 @@ func refCSV(in string, opts Options) refResult {
 				if opts.Trim {
 					f = refStrip(f)
 				}
+				if opts.IgnoreCase {
+					f = refFold(f)
+				}
 				key.WriteString(strconv.Itoa(len(f)) + ":" + f)
 			}
 			sets[0][key.String()] = true
@@ -241,7 +308,11 @@ func refCSV(in string, opts Options) refResult {
 			if opts.Trim {
 				f = refStrip(f)
 			}
-			sets[t+i][f] = true
+			if key, ok := refValue(f, opts); ok {
+				sets[t+i][key] = true
+			} else {
+				res.nulls[t+i]++
+			}
 		}
 	}
 	for _, s := range sets {

@@ -33,6 +33,8 @@ type worker struct {
 	masks   []blockMasks // structural bytes of the chunk (scanColumns)
 	scratch []byte
 	canon   []byte
+	folded  []byte  // the last value folded by normalize
+	nulls   []int64 // per target: values not counted (normalize)
 	rows    int64
 	skipped int64
 	// nextCheck is the staged entries at which stageFull next estimates
@@ -63,7 +65,38 @@ func newWorker(e *engine) *worker {
 		}
 	}
 	w.batches = make([]batch, len(w.sets))
+	w.nulls = make([]int64, len(e.names))
 	return w
+}
+
+// normalize applies IgnoreCase, SkipEmpty and Nulls to value v of target
+// t (trimmed already, with Trim): it returns the value to count, which may
+// be w.folded, valid until the next call, and false for a null.
+func (w *worker) normalize(t int, v []byte) ([]byte, bool) {
+	e := w.e
+	if e.opts.IgnoreCase && needsFold(v) {
+		w.folded = appendFolded(w.folded[:0], v)
+		v = w.folded
+	}
+	if len(v) == 0 && e.opts.SkipEmpty || e.nullSet != nil && e.nullSet[string(v)] {
+		w.nulls[t]++
+		return nil, false
+	}
+	return v, true
+}
+
+// addValue counts value v of target t, a column or the line, which stays
+// valid until the chunk is done, after normalize when the options ask.
+func (w *worker) addValue(t int, v []byte) {
+	if !w.e.normalize {
+		w.add(t, v)
+		return
+	}
+	v, ok := w.normalize(t, v)
+	if !ok {
+		return
+	}
+	w.addCopy(t, v) // v may be w.folded
 }
 
 // add counts value v, which stays valid until the chunk is done, for target t.
@@ -153,18 +186,18 @@ func (w *worker) scanLines(data []byte) {
 			}
 		}
 		if end <= nextCR {
-			w.add(0, pyStrip(data[pos:end]))
+			w.addValue(0, pyStrip(data[pos:end]))
 			rows++
 		} else {
 			line := data[pos:end]
 			for {
 				j := bytes.IndexByte(line, '\r')
 				if j < 0 {
-					w.add(0, pyStrip(line))
+					w.addValue(0, pyStrip(line))
 					rows++
 					break
 				}
-				w.add(0, pyStrip(line[:j]))
+				w.addValue(0, pyStrip(line[:j]))
 				rows++
 				line = line[j+1:]
 				if len(line) == 0 { // "\r\n", or "\r" at the end
@@ -247,9 +280,10 @@ func indexFrom(data []byte, pos int, c byte) int {
 func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 	e := w.e
 	w.rows++
-	if len(e.cols) > 0 || e.opts.Trim {
+	canonical := e.records && (e.opts.Trim || e.opts.IgnoreCase)
+	if len(e.cols) > 0 || canonical {
 		fields, r := w.fields[:0], rec
-		for len(fields) <= e.maxField || e.records && e.opts.Trim {
+		for len(fields) <= e.maxField || canonical {
 			k := indexByteShort(r, e.delim)
 			if k < 0 {
 				fields = append(fields, r)
@@ -265,8 +299,8 @@ func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 	}
 	t := 0
 	if e.records {
-		if e.opts.Trim {
-			w.canon = appendCanonical(w.canon[:0], w.fields, e.delim, e.quote, true)
+		if canonical {
+			w.canon = appendCanonical(w.canon[:0], w.fields, e.delim, e.quote, e.opts.Trim, e.opts.IgnoreCase)
 			w.addCopy(0, w.canon)
 		} else {
 			w.add(0, rec) // a record without quotes is its own canonical form
@@ -278,7 +312,7 @@ func (w *worker) plainRecord(c *chunk, pos int, rec []byte) error {
 		if e.opts.Trim {
 			v = pyStrip(v)
 		}
-		w.add(t+i, v)
+		w.addValue(t+i, v)
 	}
 	return nil
 }
@@ -308,7 +342,7 @@ func (w *worker) quotedRecord(c *chunk, pos int) (int, error) {
 	}
 	t := 0
 	if e.records {
-		w.canon = appendCanonical(w.canon[:0], fields, e.delim, e.quote, e.opts.Trim)
+		w.canon = appendCanonical(w.canon[:0], fields, e.delim, e.quote, e.opts.Trim, e.opts.IgnoreCase)
 		w.addCopy(0, w.canon)
 		t = 1
 	}
@@ -316,6 +350,12 @@ func (w *worker) quotedRecord(c *chunk, pos int) (int, error) {
 		v := fields[f]
 		if e.opts.Trim {
 			v = pyStrip(v)
+		}
+		if e.normalize {
+			var ok bool
+			if v, ok = w.normalize(t+i, v); !ok {
+				continue
+			}
 		}
 		w.addCopy(t+i, v) // may point into scratch
 	}
@@ -390,7 +430,7 @@ func indexByteShort(b []byte, c byte) int {
 // (with quote; without quoting, quote is '\n', which no field holds), so
 // that records with equal fields get equal bytes however they were quoted.
 // A record without quotes is its own canonical form.
-func appendCanonical(dst []byte, fields [][]byte, delim, quote byte, trim bool) []byte {
+func appendCanonical(dst []byte, fields [][]byte, delim, quote byte, trim, fold bool) []byte {
 	for i, f := range fields {
 		if trim {
 			f = pyStrip(f)
@@ -398,7 +438,15 @@ func appendCanonical(dst []byte, fields [][]byte, delim, quote byte, trim bool) 
 		if i > 0 {
 			dst = append(dst, delim)
 		}
-		if bytes.IndexByte(f, delim) < 0 && bytes.IndexByte(f, quote) < 0 {
+		if fold && needsFold(f) { // folded in place, copied only to be quoted
+			n := len(dst)
+			dst = appendFolded(dst, f)
+			if f = dst[n:]; bytes.IndexByte(f, delim) < 0 && bytes.IndexByte(f, quote) < 0 {
+				continue
+			}
+			f = append([]byte(nil), f...)
+			dst = dst[:n]
+		} else if bytes.IndexByte(f, delim) < 0 && bytes.IndexByte(f, quote) < 0 {
 			dst = append(dst, f...)
 			continue
 		}

@@ -77,6 +77,17 @@ type Options struct {
 	NoQuote bool
 	// Trim strips surrounding whitespace from every field.
 	Trim bool
+	// IgnoreCase counts values that differ only in case as one, by Unicode
+	// simple case folding (see appendFolded; bytes that are not UTF-8 are
+	// compared as they are), in every mode.
+	IgnoreCase bool
+	// SkipEmpty leaves empty values of columns and lines uncounted (by
+	// default an empty field is a value like any other), reported in
+	// ColumnResult.Nulls.
+	SkipEmpty bool
+	// Nulls are values of columns and lines not counted (compared after
+	// Trim and IgnoreCase apply to both), reported in ColumnResult.Nulls.
+	Nulls []string
 	// Top asks for the Top most frequent values of each column with their counts.
 	Top int
 	// Approx estimates with HyperLogLog in fixed memory instead of counting exactly.
@@ -138,6 +149,8 @@ type ColumnResult struct {
 	// in Groups (Distinct is then the distinct group and value pairs).
 	By     string       `json:"by,omitempty"`
 	Groups []GroupCount `json:"groups,omitempty"`
+	// Nulls are the values not counted: empty with SkipEmpty, or one of Nulls.
+	Nulls int64 `json:"nulls,omitempty"`
 }
 
 // ValueCount is a value and how many times it occurs.
@@ -168,8 +181,12 @@ type engine struct {
 	delim       byte
 	// quote is the quoting byte; without quoting it is '\n', which the
 	// parsers meet only as a record end (see record.go).
-	quote     byte
-	quoting   bool
+	quote   byte
+	quoting bool
+	// normalize: values of columns and lines go through worker.normalize
+	// (IgnoreCase, SkipEmpty or Nulls); nullSet holds Nulls as normalized.
+	normalize bool
+	nullSet   map[string]bool
 	precision uint8
 	workers   int
 	chunkSize int
@@ -227,6 +244,20 @@ func newEngine(opts Options) (*engine, error) {
 	}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
+	}
+	e.normalize = opts.IgnoreCase || opts.SkipEmpty || len(opts.Nulls) > 0
+	if len(opts.Nulls) > 0 {
+		e.nullSet = map[string]bool{}
+		for _, v := range opts.Nulls {
+			b := []byte(v)
+			if opts.Trim {
+				b = pyStrip(b)
+			}
+			if opts.IgnoreCase {
+				b = appendFolded(nil, b)
+			}
+			e.nullSet[string(b)] = true
+		}
 	}
 	if e.chunkSize <= 0 {
 		e.chunkSize = defaultChunkSize
@@ -375,8 +406,26 @@ func (e *engine) scan(ctx context.Context, in input) error {
 }
 
 // result merges the workers' sets (or sketches, or spill runs) into the
-// result and frees them.
+// result and frees them, with each column's nulls.
 func (e *engine) result(ctx context.Context) (*Result, error) {
+	nulls := make([]int64, len(e.names))
+	for _, w := range e.workerSet {
+		for t, n := range w.nulls {
+			nulls[t] += n
+		}
+	}
+	res, err := e.counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for t := range res.Columns {
+		res.Columns[t].Nulls = nulls[t]
+	}
+	return res, nil
+}
+
+// counts is result without the nulls.
+func (e *engine) counts(ctx context.Context) (*Result, error) {
 	workers := e.workerSet
 	defer e.freeWorkers()
 	res := &Result{Bytes: e.bytes}

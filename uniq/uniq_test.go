@@ -51,6 +51,14 @@ func countString(t *testing.T, in string, opts Options) (*Result, error) {
 	return mapped, nil
 }
 
+func nullsOf(r *Result) []int64 {
+	var n []int64
+	for _, c := range r.Columns {
+		n = append(n, c.Nulls)
+	}
+	return n
+}
+
 func distincts(r *Result) []int64 {
 	var out []int64
 	for _, c := range r.Columns {

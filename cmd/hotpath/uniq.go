@@ -62,6 +62,12 @@ func (c *columnList) Set(v string) error {
 	return nil
 }
 
+// stringList collects a repeatable flag's values as given.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
 // byteSize is a size flag that accepts K, M, G and T suffixes (powers of 1024).
 type byteSize int64
 
@@ -117,7 +123,11 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	delim := fs.String("delimiter", ",", "field delimiter (one byte; \\t for tab)")
 	tab := fs.Bool("tab", false, "fields are tab-separated (same as --delimiter '\\t'; quoting is then off unless --quote says)")
 	quoteChar := fs.String("quote", "", "`CHAR` that quotes fields, or none: quotes are data, fields end at delimiters (default \" for CSV, none for tab-separated)")
-	trim := fs.Bool("trim", false, "strip surrounding whitespace from every field")
+	trim := fs.Bool("trim", false, "strip surrounding whitespace from every field (Python's str.strip)")
+	ignoreCase := fs.Bool("ignore-case", false, "count values that differ only in case as one (Unicode simple case folding; bytes that are not UTF-8 compare as they are)")
+	skipEmpty := fs.Bool("skip-empty", false, "do not count empty values of columns or lines (reported as nulls); by default an empty field is a value")
+	var nulls stringList
+	fs.Var(&nulls, "null", "`VALUE` of columns or lines not counted, reported as nulls (repeatable; compared after --trim and --ignore-case)")
 	top := fs.Int("top", 0, "also print the `K` most frequent values of each column with their counts and percent of rows; with --by, the K first groups")
 	approx := fs.Bool("approx", false, "estimate with HyperLogLog in fixed memory (error: see above)")
 	precision := fs.Uint("precision", uniq.DefaultPrecision, "HyperLogLog precision `P`, 4..18: 2^P registers, standard error 1.04/sqrt(2^P)")
@@ -158,6 +168,7 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 		Top: *top, Approx: *approx, Precision: uint8(*precision), MemoryLimit: int64(memory),
 		TempDir: *tempDir, Lenient: *lenient, Workers: *workers, ChunkSize: int(chunk),
 		Keys: keys, By: by,
+		IgnoreCase: *ignoreCase, SkipEmpty: *skipEmpty, Nulls: nulls,
 	}
 	if err := opts.SetQuote(*quoteChar); err != nil {
 		return Usagef("--quote: %v", err)
@@ -211,6 +222,11 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	}
 	if res.Skipped > 0 {
 		fmt.Fprintf(env.Stderr, "hotpath uniq: skipped %d malformed rows\n", res.Skipped)
+	}
+	for _, c := range res.Columns {
+		if c.Nulls > 0 {
+			fmt.Fprintf(env.Stderr, "hotpath uniq: %s: %d nulls not counted\n", c.Name, c.Nulls)
+		}
 	}
 	return nil
 }

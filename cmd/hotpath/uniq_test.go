@@ -72,6 +72,8 @@ func TestUniqCommand(t *testing.T) {
 		{"index form", "1,2\nx,a\ny,a\n", []string{"-c", "#1", "-"}, 0, "2\n", ""},
 		{"header name wins", "2,1\nx,a\ny,a\n", []string{"-c", "1", "-"}, 0, "1\n", ""},
 		{"lenient resyncs", "h1,h2\n\"1,x\",a\n\"2,\"y\",b\n3,c\n4,\"d\"\n5,e\n", []string{"-c", "h1", "--lenient", "-"}, 0, "4\n", "skipped 1 malformed rows"},
+		{"ignore case", "a\nX\nx\nÉ\né\n", []string{"-c", "a", "--ignore-case", "-"}, 0, "2\n", ""},
+		{"skip empty and nulls", "a,b\n,1\nNA,2\nn/a,3\nv,4\n", []string{"-c", "a", "--skip-empty", "--null", "NA", "--null", "n/a", "-"}, 0, "1\n", "a: 3 nulls not counted"},
 		{"fault names line and field", "a,b\n1,x\"y\n", []string{"-c", "a", "-"}, 1, "", "line 2, field 2: bare quote in an unquoted field"},
 		{"top", "", []string{"-c", "user_id", "--top", "1", csvPath}, 0, "user_id\t3\n  2\t50.00%\t\"u1\"\n", ""},
 		{"top csv", "", []string{"-c", "user_id", "--top", "1", "--format", "csv", csvPath}, 0, "column,distinct,value,count,percent\nuser_id,3,u1,2,50.0000\n", ""},
@@ -190,5 +192,21 @@ func TestHelpListsEachFlagOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUniqNullsJSON checks that the values left out by --skip-empty and
+// --null are reported per column in JSON.
+func TestUniqNullsJSON(t *testing.T) {
+	code, out, errOut := runUniqCmd(t, "a,b\nx,\n\"\",1\nNA,2\n", "--json", "-c", "a,b", "--skip-empty", "--null", "na", "--ignore-case", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res uniq.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if len(res.Columns) != 2 || res.Columns[0].Nulls != 2 || res.Columns[0].Distinct != 1 || res.Columns[1].Nulls != 1 || res.Columns[1].Distinct != 2 {
+		t.Errorf("got %+v, want a: 1 distinct, 2 nulls; b: 2 distinct, 1 null", res.Columns)
 	}
 }

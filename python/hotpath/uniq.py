@@ -309,6 +309,7 @@ class ColumnResult:
     distinct: int
     approx: bool = False
     top: List[TopValue] = field(default_factory=list)
+    nulls: int = 0
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,8 @@ def _result_from_json(doc: Dict[str, Any]) -> Result:
     cols = []
     for c in doc.get("columns") or []:
         top = [TopValue(t.get("value", ""), t.get("count", 0)) for t in c.get("top") or []]
-        cols.append(ColumnResult(c.get("name", ""), c.get("distinct", 0), bool(c.get("approx", False)), top))
+        cols.append(ColumnResult(c.get("name", ""), c.get("distinct", 0), bool(c.get("approx", False)), top,
+                                 c.get("nulls", 0)))
     return Result(cols, doc.get("rows", 0), doc.get("bytes", 0), float(doc.get("seconds", 0.0)), doc.get("skipped", 0), doc)
 
 
@@ -358,6 +360,10 @@ def count_unique_file(
     no_header: bool = False,
     delimiter: Optional[str] = None,
     trim: bool = False,
+    ignore_case: bool = False,
+    skip_empty: bool = False,
+    nulls: Optional[Sequence[str]] = None,
+    quote: Optional[str] = None,
     lenient: bool = False,
     precision: Optional[int] = None,
     temp_dir: Optional[str] = None,
@@ -380,6 +386,14 @@ def count_unique_file(
         no_header: the first row is data; columns are 1-based indexes only.
         delimiter: field separator, one character (default ``","``).
         trim: strip whitespace around values.
+        ignore_case: values that differ only in case count as one (Unicode
+            simple case folding; bytes that are not UTF-8 compare as they are).
+        skip_empty: empty values are not counted (by default an empty field
+            is a value); they are reported in ``ColumnResult.nulls``.
+        nulls: values not counted (compared after ``trim`` and
+            ``ignore_case``), reported in ``ColumnResult.nulls``.
+        quote: the quoting character, or ``"none"`` (quotes are data);
+            default ``'"'``, none for a tab delimiter.
         lenient: skip malformed rows (reported in ``Result.skipped``) instead of failing.
         precision: HyperLogLog precision for ``approx``.
         temp_dir: where spill files go.
@@ -413,6 +427,14 @@ def count_unique_file(
         opts["delimiter"] = delimiter
     if trim:
         opts["trim"] = True
+    if ignore_case:
+        opts["ignore_case"] = True
+    if skip_empty:
+        opts["skip_empty"] = True
+    if nulls:
+        opts["nulls"] = [str(n) for n in ([nulls] if isinstance(nulls, str) else nulls)]
+    if quote is not None:
+        opts["quote"] = quote
     if lenient:
         opts["lenient"] = True
     if precision is not None:

@@ -120,3 +120,29 @@ def test_malformed_csv_names_the_line_and_lenient_skips(tmp_path):
 def test_bad_options_are_invalid(data_csv, bad):
     with pytest.raises(hotpath.InvalidError):
         hotpath.count_unique_file(data_csv, "id", **bad)
+
+
+def test_value_options_against_python(tmp_path):
+    """ignore_case, trim, skip_empty and nulls against Python's csv module and str.casefold's simple cousin."""
+    p = tmp_path / "v.csv"
+    p.write_text("name,city\nAnn,Paris\n ann ,PARIS\n,Köln\nNA,KÖLN\nn/a,x\nÉmile,y\némile,y\n", encoding="utf-8")
+    with open(p, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))[1:]
+    names = [r[0].strip().lower() for r in rows]  # lower() is simple folding on these values
+    kept = [n for n in names if n and n not in ("na", "n/a")]
+    res = hotpath.count_unique_file(p, ["name", "city"], trim=True, ignore_case=True, skip_empty=True, nulls=["NA", "n/a"])
+    assert res["name"].distinct == len(set(kept)) == 2
+    assert res["name"].nulls == len(names) - len(kept) == 3
+    assert res["city"].distinct == len({r[1].strip().lower() for r in rows}) == 4
+    assert res["city"].nulls == 0
+
+
+def test_quote_none_and_lone_cr(tmp_path):
+    p = tmp_path / "t.tsv"
+    p.write_bytes(b'a\tb\r1\t"x\r2\tx"\r3\t"x\r')
+    with open(p, newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    res = hotpath.count_unique_file(p, "b", delimiter="\t")  # quote none by default for tabs
+    assert res.count == len({r[1] for r in rows}) == 2
+    with pytest.raises(hotpath.InvalidError):
+        hotpath.count_unique_file(p, "b", quote="ab")
