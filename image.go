@@ -148,7 +148,11 @@ type Rendition struct {
 // ImageEngine decodes, scales and encodes images. Errors carry ETOOLARGE,
 // EUNSUPPORTED or EUNPROCESSABLE for bad inputs.
 type ImageEngine interface {
-	// Probe reads the header of the image in the file at path.
+	// Probe reads the header of the image in the file at path and checks it
+	// against the engine's Limits (bytes, pixels, frames) before any pixel is
+	// decoded: ETOOLARGE, with the info, when it passes one. The engine is
+	// the one layer that checks inputs against the limits; Renditions and
+	// Transform check the same before they decode.
 	Probe(path string) (ImageInfo, error)
 	// Renditions decodes the file at path once, at the size the largest
 	// output needs, and encodes one Rendition per options, in order.

@@ -37,7 +37,9 @@ type Config struct {
 	QueueSize int `json:"queue_size"`
 	// Presets are the variants made for every upload.
 	Presets []hotpath.Preset `json:"presets"`
-	// Limits bound what one input may cost, checked from its header.
+	// Limits bound what one input may cost. The image engine is built with
+	// them and checks each input's header against them; the service bounds
+	// presets by MaxOutputSide, and the API the bytes it reads by MaxBytes.
 	Limits hotpath.Limits `json:"limits"`
 	// TempDir holds files being processed; "" means os.TempDir().
 	TempDir string `json:"temp_dir"`
@@ -237,27 +239,16 @@ func (s *Service) Delete(ctx context.Context, tenantID, imageID string) error {
 	return nil
 }
 
-// probe reads the header of the file and checks it against the limits, so
-// that a bomb is refused before any pixel is decoded.
+// probe reads the header of the file, so that a bomb is refused before any
+// pixel is decoded. The engine checks the header against the limits (bytes,
+// pixels, frames): limits are checked in one layer, with one wording.
 func (s *Service) probe(path string, size int64) (hotpath.ImageInfo, error) {
-	lim := s.Config.Limits
 	if size == 0 {
 		return hotpath.ImageInfo{}, hotpath.Errorf(hotpath.EINVALID, "the upload is empty")
-	}
-	if size > lim.MaxBytes {
-		return hotpath.ImageInfo{}, hotpath.Errorf(hotpath.ETOOLARGE, "the upload is %d bytes, the limit is %d", size, lim.MaxBytes)
 	}
 	info, err := s.Engine.Probe(path)
 	if err != nil {
 		return hotpath.ImageInfo{}, err
-	}
-	switch {
-	case int64(info.Width)*int64(info.Height) > lim.MaxPixels:
-		return info, hotpath.Errorf(hotpath.ETOOLARGE, "the image is %d×%d pixels, the limit is %d pixels", info.Width, info.Height, lim.MaxPixels)
-	case info.Frames > lim.MaxFrames:
-		return info, hotpath.Errorf(hotpath.ETOOLARGE, "the image has %d frames, the limit is %d", info.Frames, lim.MaxFrames)
-	case info.Width <= 0 || info.Height <= 0:
-		return info, hotpath.Errorf(hotpath.EUNPROCESSABLE, "the image has no pixels")
 	}
 	return info, nil
 }

@@ -142,7 +142,7 @@ func (e *Engine) openBytes(data []byte) (*source, error) {
 
 func (e *Engine) checkBytes(n int64) error {
 	if n > e.cfg.Limits.MaxBytes {
-		return hotpath.Errorf(hotpath.ETOOLARGE, "image is %d bytes, above the limit of %d", n, e.cfg.Limits.MaxBytes)
+		return hotpath.Errorf(hotpath.ETOOLARGE, "the image is %d bytes, above the limit of %d bytes", n, e.cfg.Limits.MaxBytes)
 	}
 	return nil
 }
@@ -177,11 +177,11 @@ func (e *Engine) inspect(src *C.VipsSource, format hotpath.Format) (*source, err
 	l := e.cfg.Limits
 	switch {
 	case w <= 0 || h <= 0:
-		return s, hotpath.Errorf(hotpath.EUNPROCESSABLE, "image has no pixels")
+		return s, hotpath.Errorf(hotpath.EUNPROCESSABLE, "the image has no pixels")
 	case int64(w)*int64(h) > l.MaxPixels:
-		return s, hotpath.Errorf(hotpath.ETOOLARGE, "image is %dx%d pixels, above the limit of %d", w, h, l.MaxPixels)
+		return s, hotpath.Errorf(hotpath.ETOOLARGE, "the image is %d×%d pixels, above the limit of %d pixels", w, h, l.MaxPixels)
 	case s.info.Frames > l.MaxFrames:
-		return s, hotpath.Errorf(hotpath.ETOOLARGE, "image has %d frames, above the limit of %d", s.info.Frames, l.MaxFrames)
+		return s, hotpath.Errorf(hotpath.ETOOLARGE, "the image has %d frames, above the limit of %d", s.info.Frames, l.MaxFrames)
 	}
 	return s, nil
 }
