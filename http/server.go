@@ -148,6 +148,8 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 		{"POST", "/v1/batches", hotpath.ScopeWrite, s.handleCreateBatch},
 		{"GET", "/v1/batches/{id}", hotpath.ScopeRead, s.handleGetBatch},
 		{"GET", "/v1/jobs/{id}", hotpath.ScopeRead, s.handleGetJob},
+		{"GET", "/v1/whoami", hotpath.ScopeRead, s.handleWhoAmI},
+		{"POST", "/v1/sign", signScope, s.handleSign},
 		{"GET", TransformRoutePattern, "", s.handleTransform},
 	}
 	for _, rt := range s.routes {
@@ -156,6 +158,13 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 			h = s.authenticate(rt.Scope, h)
 		}
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.instrument(rt.Pattern, h))
+	}
+	ui, err := newConsole()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range consolePatterns {
+		s.mux.Handle(p, s.instrument("console", ui.handle))
 	}
 	return s, nil
 }

@@ -137,6 +137,21 @@ func newTransformer(cfg TransformConfig, svc *pipeline.Service, cache hotpath.Ca
 	return t, nil
 }
 
+// resolveTransform checks spec against the policy and finds the image
+// (of tenantID; "" for any), checking the output size against it: what a
+// transform URL must pass before it is served or signed.
+func (s *Server) resolveTransform(ctx context.Context, tenantID, imageID string, spec hotpath.TransformSpec) (hotpath.TransformOptions, *hotpath.Image, error) {
+	opts, err := s.transforms.policy.Resolve(spec)
+	if err != nil {
+		return opts, nil, err
+	}
+	img, err := s.image(ctx, tenantID, imageID)
+	if err != nil {
+		return opts, nil, err
+	}
+	return opts, img, s.transforms.policy.CheckSize(opts, img.Width, img.Height)
+}
+
 // transformResult is one result ready to deliver.
 type transformResult struct {
 	format hotpath.Format
@@ -171,17 +186,8 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	opts, err := t.policy.Resolve(spec)
+	opts, img, err := s.resolveTransform(ctx, "", u.ImageID, spec)
 	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	img, err := s.image(ctx, "", u.ImageID)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if err := t.policy.CheckSize(opts, img.Width, img.Height); err != nil {
 		s.Error(w, r, err)
 		return
 	}
