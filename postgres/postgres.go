@@ -11,6 +11,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/internal/sqlstore"
@@ -31,9 +33,17 @@ var migrations embed.FS
 
 var _ hotpath.MetadataStore = (*Store)(nil)
 
+// dialect is how the shared queries (internal/sqlstore) run on PostgreSQL,
+// through pgx's database/sql driver over the store's pool.
+var dialect = sqlstore.Dialect{Numbered: true, Err: dbError}
+
 // Store is a hotpath.MetadataStore on a PostgreSQL database.
 type Store struct {
+	// TenantKeys are the shared queries of hotpath.TenantKeyStore.
+	*sqlstore.TenantKeys
+
 	pool  *pgxpool.Pool
+	db    *sql.DB // database/sql over pool, for the shared queries
 	clock sqlstore.Clock
 }
 
@@ -50,7 +60,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "postgres: cannot connect")
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, db: stdlib.OpenDBFromPool(pool)}
+	s.TenantKeys = &sqlstore.TenantKeys{Reader: s.db, Writer: s.db, Dialect: dialect, Clock: s.clock}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -64,8 +75,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (s *Store) Close() error {
+	err := s.db.Close()
 	s.pool.Close()
-	return nil
+	return err
 }
 
 // Ping checks that the database answers.
@@ -138,7 +150,7 @@ func dbError(err error, op, notFound, missingRef string) error {
 	if errors.As(err, &herr) {
 		return err
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, sql.ErrNoRows) {
 		return hotpath.WrapError(hotpath.ENOTFOUND, err, "%s", notFound)
 	}
 	var pgErr *pgconn.PgError

@@ -168,7 +168,7 @@ func (s *Store) DeleteImage(ctx context.Context, tenantID, id string) error {
 	if err != nil {
 		return dbError(err, "delete image", "", "")
 	}
-	return mustAffect(res, "image not found")
+	return sqlstore.MustAffect(res, "image not found")
 }
 
 // UpdateImageStatus sets the status and error text of the tenant's image.
@@ -178,7 +178,7 @@ func (s *Store) UpdateImageStatus(ctx context.Context, tenantID, id string, stat
 	if err != nil {
 		return dbError(err, "update image status", "", "")
 	}
-	return mustAffect(res, "image not found")
+	return sqlstore.MustAffect(res, "image not found")
 }
 
 // PutVariant records v, replacing the variant of the same image and name, so
@@ -199,14 +199,3 @@ func (s *Store) GetVariant(ctx context.Context, imageID, name string) (*hotpath.
 	return &v, nil
 }
 
-// mustAffect turns an update or delete that matched no row into ENOTFOUND.
-func mustAffect(res sql.Result, notFound string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return hotpath.Errorf(hotpath.ENOTFOUND, "%s", notFound)
-	}
-	return nil
-}

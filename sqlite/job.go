@@ -71,7 +71,7 @@ func (s *Store) UpdateJob(ctx context.Context, j *hotpath.Job) error {
 	if err != nil {
 		return dbError(err, "update job", "", "")
 	}
-	if err := mustAffect(res, "job not found"); err != nil {
+	if err := sqlstore.MustAffect(res, "job not found"); err != nil {
 		return err
 	}
 	j.UpdatedAt = updated

@@ -37,8 +37,14 @@ var migrations embed.FS
 
 var _ hotpath.MetadataStore = (*Store)(nil)
 
+// dialect is how the shared queries (internal/sqlstore) run on SQLite.
+var dialect = sqlstore.Dialect{UnixMicros: true, Err: dbError}
+
 // Store is a hotpath.MetadataStore on one SQLite database file.
 type Store struct {
+	// TenantKeys are the shared queries of hotpath.TenantKeyStore.
+	*sqlstore.TenantKeys
+
 	path   string
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
@@ -94,6 +100,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	s.reader = reader
+	s.TenantKeys = &sqlstore.TenantKeys{Reader: reader, Writer: writer, Dialect: dialect, Clock: s.clock}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hotpath/hotpath"
+	"github.com/hotpath/hotpath/internal/sqlstore"
 )
 
 // CreateTenant records t, filling an empty ID and a zero CreatedAt.
@@ -101,5 +102,5 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 	if err != nil {
 		return dbError(err, "revoke API key", "", "")
 	}
-	return mustAffect(res, "API key not found")
+	return sqlstore.MustAffect(res, "API key not found")
 }
