@@ -1,8 +1,13 @@
 package hotpath
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Format is an image file format, always detected from the bytes.
@@ -119,22 +124,69 @@ type ImageInfo struct {
 // Limits bound the work one input may cause; they are checked from the header
 // before any decode.
 type Limits struct {
-	MaxPixels     int64 // width × height of one frame; default 50 MP
-	MaxBytes      int64 // input size; default 50 MB
-	MaxFrames     int   // animation frames; default 100
-	MaxOutputSide int   // largest output width or height; default 8192
+	MaxPixels     int64 `json:"max_pixels"`      // width × height of one frame; default 50 MP
+	MaxBytes      int64 `json:"max_bytes"`       // input size; default 50 MB
+	MaxFrames     int   `json:"max_frames"`      // animation frames; default 100
+	MaxOutputSide int   `json:"max_output_side"` // largest output width or height; default 8192
 	// MaxWorkPixels bounds the largest image a transform makes besides its
 	// input: the scaled image before a fill crops it (WorkSize). A fill of
 	// 1×8192 from a 2100×100 image scales it to 172032×8192 before the crop;
 	// past this limit such a transform is refused before any decode. An
 	// intermediate no larger than the input is always allowed: MaxPixels
 	// already bounds its decode. Default 40 MP, the default largest output.
-	MaxWorkPixels int64
+	MaxWorkPixels int64 `json:"max_work_pixels"`
 }
 
 // DefaultLimits returns the limits of an unconfigured server.
 func DefaultLimits() Limits {
 	return Limits{MaxPixels: 50_000_000, MaxBytes: 50 << 20, MaxFrames: 100, MaxOutputSide: 8192, MaxWorkPixels: 40_000_000}
+}
+
+// UnmarshalJSON reads limits by their snake_case names and, for one release,
+// by the Go field names configuration files used before (MaxBytes, …): the
+// old name is read as the new one, and giving both is an error. Unknown
+// names are errors, as in the rest of a configuration file.
+func (l *Limits) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	for name, value := range fields {
+		for _, old := range []string{"MaxPixels", "MaxBytes", "MaxFrames", "MaxOutputSide", "MaxWorkPixels"} {
+			if !strings.EqualFold(name, old) {
+				continue
+			}
+			snake := snakeCase(old)
+			if _, both := fields[snake]; both {
+				return fmt.Errorf("limits: %q and %q name the same limit; keep %q", name, snake, snake)
+			}
+			delete(fields, name)
+			fields[snake] = value
+		}
+	}
+	renamed, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	type plain Limits // Limits without this method
+	dec := json.NewDecoder(bytes.NewReader(renamed))
+	dec.DisallowUnknownFields()
+	return dec.Decode((*plain)(l))
+}
+
+// snakeCase writes a Go field name as a JSON name: MaxOutputSide is max_output_side.
+func snakeCase(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Rendition is one encoded output image.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -168,5 +169,36 @@ func TestREADMEConfigExample(t *testing.T) {
 	os.WriteFile(file, []byte(`{"addr": "127.0.0.1:0"}`), 0o644)
 	if cfg, err := loadTestConfig(t, nil, "--config", file); err != nil || !reflect.DeepEqual(cfg.Pipeline.Presets, hotpath.DefaultPresets()) {
 		t.Errorf("no presets in the file: got %+v, %v; want the defaults", cfg.Pipeline.Presets, err)
+	}
+}
+
+// TestConfigLimitNames: limits are snake_case in the file, like every other
+// field; the Go names files used before (MaxBytes) are read for one release.
+func TestConfigLimitNames(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hotpath.json")
+	load := func(limits string) (Config, error) {
+		t.Helper()
+		os.WriteFile(file, []byte(`{"pipeline": {"limits": `+limits+`}}`), 0o644)
+		return loadTestConfig(t, nil, "--config", file)
+	}
+	cfg, err := load(`{"max_bytes": 1000, "max_pixels": 2000, "max_frames": 3, "max_output_side": 4000, "max_work_pixels": 5000}`)
+	if want := (hotpath.Limits{MaxBytes: 1000, MaxPixels: 2000, MaxFrames: 3, MaxOutputSide: 4000, MaxWorkPixels: 5000}); err != nil || cfg.Pipeline.Limits != want {
+		t.Errorf("snake_case: %+v, %v; want %+v", cfg.Pipeline.Limits, err, want)
+	}
+	cfg, err = load(`{"MaxBytes": 1000, "max_frames": 3}`)
+	if want := (hotpath.Limits{MaxBytes: 1000, MaxPixels: 50_000_000, MaxFrames: 3, MaxOutputSide: 8192, MaxWorkPixels: 40_000_000}); err != nil || cfg.Pipeline.Limits != want {
+		t.Errorf("old names: %+v, %v; want %+v", cfg.Pipeline.Limits, err, want)
+	}
+	for limits, wantErr := range map[string]string{
+		`{"MaxBytes": 1, "max_bytes": 2}`: `"MaxBytes" and "max_bytes" name the same limit`,
+		`{"max_byts": 1}`:                 `unknown field "max_byts"`,
+		`{"max_bytes": "big"}`:            "max_bytes",
+	} {
+		if _, err := load(limits); err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%s: err %v, want one saying %s", limits, err, wantErr)
+		}
+	}
+	if b, _ := json.Marshal(hotpath.DefaultLimits()); !strings.Contains(string(b), `"max_bytes":52428800`) {
+		t.Errorf("limits marshal as %s, want snake_case", b)
 	}
 }

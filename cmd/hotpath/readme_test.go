@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -259,4 +261,66 @@ func readServerStart(t *testing.T, r io.Reader, log *syncBuffer) (serverURL, adm
 		t.Fatalf("the server printed no admin key and URL within 60 s:\n%s", log.String())
 	}
 	return "", ""
+}
+
+// TestREADMEConfigTable keeps the README's configuration table equal to the
+// flags: every configuration flag of serve has a row, every row names a
+// flag, its environment variable is the flag's, and its JSON field is a
+// field of the configuration file.
+func TestREADMEConfigTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	configFlags(fs, &cfg)
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `--") {
+			continue
+		}
+		cells := strings.Split(line, "|")
+		flags, envCell, jsonCell := cells[1], cells[2], cells[3]
+		for _, f := range strings.Split(flags, ",") {
+			name := strings.TrimPrefix(strings.Trim(strings.TrimSpace(f), "`"), "--")
+			documented[name] = true
+			if fs.Lookup(name) == nil {
+				t.Errorf("README: --%s is not a configuration flag", name)
+			}
+			if env := envName(name); !strings.Contains(envCell, env) && !strings.Contains(envCell, strings.TrimRight(env, "_ABCDEFGHIJKLMNOPQRSTUVWXYZ")+"_*") {
+				t.Errorf("README: --%s: environment %q, want %s", name, strings.TrimSpace(envCell), env)
+			}
+		}
+		for _, field := range strings.Split(jsonCell, ",") {
+			if field = strings.Trim(strings.TrimSpace(field), "`"); field != "" && !jsonFieldExists(reflect.TypeOf(cfg), strings.Split(field, ".")) {
+				t.Errorf("README: JSON field %q of %s is not in the configuration file's schema", field, strings.TrimSpace(flags))
+			}
+		}
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !documented[f.Name] {
+			t.Errorf("README: the configuration table has no row for --%s", f.Name)
+		}
+	})
+}
+
+// jsonFieldExists reports whether the JSON path names a field of typ.
+func jsonFieldExists(typ reflect.Type, path []string) bool {
+	for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
+		typ = typ.Elem()
+	}
+	if len(path) == 0 {
+		return true
+	}
+	if typ.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == path[0] {
+			return jsonFieldExists(f.Type, path[1:])
+		}
+	}
+	return false
 }
