@@ -37,6 +37,13 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		if _, ok := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]; !ok {
 			t.Errorf("route %s %s is not in openapi.json", rt.Method, rt.Pattern)
 		}
+		// ServeMux answers HEAD for every GET pattern: the document says so.
+		if rt.Method == "GET" {
+			routes["head "+rt.Pattern] = true
+			if _, ok := doc.Paths[rt.Pattern]["head"]; !ok {
+				t.Errorf("route HEAD %s (served with its GET) is not in openapi.json", rt.Pattern)
+			}
+		}
 	}
 	var documented []string
 	for path, ops := range doc.Paths {
