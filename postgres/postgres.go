@@ -39,8 +39,9 @@ var dialect = sqlstore.Dialect{Numbered: true, Err: dbError}
 
 // Store is a hotpath.MetadataStore on a PostgreSQL database.
 type Store struct {
-	// TenantKeys are the shared queries of hotpath.TenantKeyStore.
-	*sqlstore.TenantKeys
+	// Queries are the queries shared with SQLite (tenants, API keys, tenant
+	// keys), run through db.
+	*sqlstore.Queries
 
 	pool  *pgxpool.Pool
 	db    *sql.DB // database/sql over pool, for the shared queries
@@ -61,7 +62,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, hotpath.WrapError(hotpath.EUNAVAILABLE, err, "postgres: cannot connect")
 	}
 	s := &Store{pool: pool, db: stdlib.OpenDBFromPool(pool)}
-	s.TenantKeys = &sqlstore.TenantKeys{Reader: s.db, Writer: s.db, Dialect: dialect, Clock: s.clock}
+	s.Queries = &sqlstore.Queries{Reader: s.db, Writer: s.db, Dialect: dialect, Clock: s.clock}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

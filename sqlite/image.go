@@ -198,4 +198,3 @@ func (s *Store) GetVariant(ctx context.Context, imageID, name string) (*hotpath.
 	}
 	return &v, nil
 }
-

@@ -42,8 +42,9 @@ var dialect = sqlstore.Dialect{UnixMicros: true, Err: dbError}
 
 // Store is a hotpath.MetadataStore on one SQLite database file.
 type Store struct {
-	// TenantKeys are the shared queries of hotpath.TenantKeyStore.
-	*sqlstore.TenantKeys
+	// Queries are the queries shared with PostgreSQL (tenants, API keys,
+	// tenant keys).
+	*sqlstore.Queries
 
 	path   string
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
@@ -100,7 +101,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	s.reader = reader
-	s.TenantKeys = &sqlstore.TenantKeys{Reader: reader, Writer: writer, Dialect: dialect, Clock: s.clock}
+	s.Queries = &sqlstore.Queries{Reader: reader, Writer: writer, Dialect: dialect, Clock: s.clock}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -74,6 +74,34 @@ func (t Time) Scan(src any) error {
 	return nil
 }
 
+// NullTimeArg is t as a query parameter, NULL when t is nil.
+func (d Dialect) NullTimeArg(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return d.TimeArg(*t)
+}
+
+// NullTime scans a stored time that may be NULL into *T: nil for NULL, else
+// the time in UTC.
+type NullTime struct{ T **time.Time }
+
+var _ sql.Scanner = NullTime{}
+
+// Scan implements sql.Scanner.
+func (t NullTime) Scan(src any) error {
+	if src == nil {
+		*t.T = nil
+		return nil
+	}
+	var at time.Time
+	if err := (Time{&at}).Scan(src); err != nil {
+		return err
+	}
+	*t.T = &at
+	return nil
+}
+
 // MustAffect is ENOTFOUND (notFound the message) when res changed no row.
 func MustAffect(res sql.Result, notFound string) error {
 	n, err := res.RowsAffected()

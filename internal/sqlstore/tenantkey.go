@@ -7,23 +7,13 @@ import (
 	"github.com/hotpath/hotpath"
 )
 
-// TenantKeys is the hotpath.TenantKeyStore of both SQL stores: one set of
-// queries over database/sql, written for both dialects.
-type TenantKeys struct {
-	// Reader serves reads; Writer serves writes and the read of a row just
-	// written. They are one pool where the database has one (PostgreSQL).
-	Reader, Writer *sql.DB
-	Dialect        Dialect
-	Clock          Clock
-}
-
-var _ hotpath.TenantKeyStore = (*TenantKeys)(nil)
+var _ hotpath.TenantKeyStore = (*Queries)(nil)
 
 const tenantKeyColumns = "tenant_id, key_id, wrapped, created_at"
 
 // CreateTenantKey stores k unless its tenant has a key, and returns the
 // tenant's stored key.
-func (s *TenantKeys) CreateTenantKey(ctx context.Context, k *hotpath.TenantKey) (*hotpath.TenantKey, error) {
+func (s *Queries) CreateTenantKey(ctx context.Context, k *hotpath.TenantKey) (*hotpath.TenantKey, error) {
 	_, err := s.Writer.ExecContext(ctx, s.Dialect.Rebind(`INSERT INTO tenant_keys (tenant_id, key_id, wrapped, created_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING`),
 		k.TenantID, k.KeyID, k.Wrapped, s.Dialect.TimeArg(s.Clock.Stamp(k.CreatedAt)))
@@ -34,13 +24,13 @@ func (s *TenantKeys) CreateTenantKey(ctx context.Context, k *hotpath.TenantKey) 
 }
 
 // GetTenantKey returns the tenant's key, ENOTFOUND when it has none.
-func (s *TenantKeys) GetTenantKey(ctx context.Context, tenantID string) (*hotpath.TenantKey, error) {
+func (s *Queries) GetTenantKey(ctx context.Context, tenantID string) (*hotpath.TenantKey, error) {
 	return s.getTenantKey(ctx, s.Reader, tenantID)
 }
 
 // getTenantKey reads the key through db: the writer right after an insert,
 // so that the row just written is seen.
-func (s *TenantKeys) getTenantKey(ctx context.Context, db *sql.DB, tenantID string) (*hotpath.TenantKey, error) {
+func (s *Queries) getTenantKey(ctx context.Context, db *sql.DB, tenantID string) (*hotpath.TenantKey, error) {
 	k, err := scanTenantKey(db.QueryRowContext(ctx, s.Dialect.Rebind("SELECT "+tenantKeyColumns+" FROM tenant_keys WHERE tenant_id = ?"), tenantID))
 	if err != nil {
 		return nil, s.Dialect.Err(err, "get tenant key", "tenant "+tenantID+" has no encryption key", "")
@@ -57,7 +47,7 @@ func scanTenantKey(row interface{ Scan(dest ...any) error }) (*hotpath.TenantKey
 }
 
 // ListTenantKeys returns every tenant's key, ordered by tenant ID.
-func (s *TenantKeys) ListTenantKeys(ctx context.Context) ([]*hotpath.TenantKey, error) {
+func (s *Queries) ListTenantKeys(ctx context.Context) ([]*hotpath.TenantKey, error) {
 	rows, err := s.Reader.QueryContext(ctx, "SELECT "+tenantKeyColumns+" FROM tenant_keys ORDER BY tenant_id")
 	if err != nil {
 		return nil, s.Dialect.Err(err, "list tenant keys", "", "")
@@ -75,7 +65,7 @@ func (s *TenantKeys) ListTenantKeys(ctx context.Context) ([]*hotpath.TenantKey, 
 }
 
 // RewrapTenantKey replaces the wrapped form of the tenant's key k.KeyID.
-func (s *TenantKeys) RewrapTenantKey(ctx context.Context, k *hotpath.TenantKey) error {
+func (s *Queries) RewrapTenantKey(ctx context.Context, k *hotpath.TenantKey) error {
 	res, err := s.Writer.ExecContext(ctx, s.Dialect.Rebind("UPDATE tenant_keys SET wrapped = ? WHERE tenant_id = ? AND key_id = ?"), k.Wrapped, k.TenantID, k.KeyID)
 	if err != nil {
 		return s.Dialect.Err(err, "rewrap tenant key", "", "")
@@ -84,7 +74,7 @@ func (s *TenantKeys) RewrapTenantKey(ctx context.Context, k *hotpath.TenantKey) 
 }
 
 // DeleteTenantKey destroys the tenant's key.
-func (s *TenantKeys) DeleteTenantKey(ctx context.Context, tenantID string) error {
+func (s *Queries) DeleteTenantKey(ctx context.Context, tenantID string) error {
 	_, err := s.Writer.ExecContext(ctx, s.Dialect.Rebind("DELETE FROM tenant_keys WHERE tenant_id = ?"), tenantID)
 	return s.Dialect.Err(err, "delete tenant key", "", "")
 }
