@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/pipeline"
@@ -101,7 +100,7 @@ type transformer struct {
 	service *pipeline.Service
 	cache   hotpath.Cache // nil: no cache
 	logger  *slog.Logger
-	flight  singleflight.Group
+	flights flights
 	// processed counts results computed by the engine, for tests and /metrics.
 	processed atomic.Int64
 	served    *prometheus.CounterVec
@@ -223,8 +222,9 @@ func (s *Server) handleTransform(w http.ResponseWriter, r *http.Request) {
 
 // result finds the stored result of opts for img, or has the pipeline make
 // it. Concurrent identical requests in this process share one processing
-// (singleflight); across processes the cache's lock has one process make it
-// while the others wait for it to appear.
+// (flights), which stops when every one of them has gone; across processes
+// the cache's lock has one process make it while the others wait for it to
+// appear.
 func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpath.TransformOptions) (transformResult, error) {
 	key := pipeline.TransformKey(img, opts)
 	cacheKey := "t:" + key
@@ -236,27 +236,23 @@ func (t *transformer) result(ctx context.Context, img *hotpath.Image, opts hotpa
 	} else if !hotpath.IsNotFound(err) {
 		return transformResult{}, err
 	}
-	ch := t.flight.DoChan(key, func() (any, error) {
-		// Detached from the first caller: the others still want the result
-		// when it goes away.
-		return t.makeOnce(context.WithoutCancel(ctx), img, opts, key, cacheKey)
+	// Shared with the other requests for it, and stopped when all have gone.
+	res, shared, err := t.flights.do(ctx, key, func(ctx context.Context) (transformResult, error) {
+		return t.makeOnce(ctx, img, opts, key, cacheKey)
 	})
-	select {
-	case <-ctx.Done():
-		return transformResult{}, hotpath.WrapError(hotpath.EUNAVAILABLE, ctx.Err(), "request ended while the transform ran")
-	case r := <-ch:
-		if r.Err != nil {
-			return transformResult{}, r.Err
+	if err != nil {
+		if ctx.Err() != nil {
+			return transformResult{}, hotpath.WrapError(hotpath.EUNAVAILABLE, ctx.Err(), "request ended while the transform ran")
 		}
-		res := r.Val.(transformResult)
-		if res.stored != nil {
-			return t.fromStore(ctx, res.stored, cacheKey)
-		}
-		if r.Shared && res.source == "processed" {
-			res.source = "shared"
-		}
-		return res, nil
+		return transformResult{}, err
 	}
+	if res.stored != nil {
+		return t.fromStore(ctx, res.stored, cacheKey)
+	}
+	if shared && res.source == "processed" {
+		res.source = "shared"
+	}
+	return res, nil
 }
 
 // fromCache returns a result kept in the cache.

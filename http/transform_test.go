@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/hotpathtest/imagetest"
@@ -549,5 +550,61 @@ func TestTransformBoundsWork(t *testing.T) {
 	wantStatus(t, "fill within the bound", resp, body, 200)
 	if info := imagetest.ProbeImage(t, body); info.Width != 100 || info.Height != 400 {
 		t.Errorf("fill within the bound made %dx%d, want 100x400", info.Width, info.Height)
+	}
+}
+
+// TestAbandonedTransformFreesItsWorker: clients that leave stop their
+// transforms. Two heavy transforms (a 640×480 image filled to 6600×4950 and
+// encoded as PNG, seconds of CPU each) take both workers; their clients
+// drop; the workers are free at once, nothing is stored, and an upload that
+// follows is served at once. Before, the processing was detached from its
+// callers and held both workers to the end, stalling every upload.
+func TestAbandonedTransformFreesItsWorker(t *testing.T) {
+	env := newTransformEnv(t)
+	_, ts := env.server(t, TransformConfig{AllowUnsigned: true})
+	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 640, 480))
+	heavy := []string{"w:6600,h:4950,fit:fill,f:png", "w:6600,h:4950,fit:fill,g:north,f:png"}
+	var wg sync.WaitGroup
+	for _, options := range heavy {
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, "GET", ts.URL+"/t/unsafe/"+options+"/"+img.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				t.Errorf("%s: answered %d before the client left; the test needs a slower transform", options, resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(2 * time.Second)
+	for env.svc.Pool.Running() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := env.svc.Pool.Running(); n > 0 {
+		t.Fatalf("%d workers still busy 2 s after their clients left", n)
+	}
+	start := time.Now()
+	env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480))
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("an upload after the abandoned transforms took %v", took)
+	}
+	for _, options := range heavy {
+		spec := mustSpec(t, options)
+		opts, err := hotpath.DefaultTransformPolicy().Resolve(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := env.svc.StoredTransform(context.Background(), img, opts); !hotpath.IsNotFound(err) {
+			t.Errorf("%s: stored %+v (%v) for a client that left", options, v, err)
+		}
+		if _, err := env.svc.Blobs.Stat(context.Background(), pipeline.TransformKey(img, opts)); !hotpath.IsNotFound(err) {
+			t.Errorf("%s: a blob was left for a client that left (%v)", options, err)
+		}
 	}
 }

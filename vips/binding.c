@@ -4,6 +4,9 @@
 #include "binding.h"
 #include "_cgo_export.h"
 
+/* HP_STOP_FIELD marks an image hp_stop_watch signals cancellation through. */
+#define HP_STOP_FIELD "hotpath-stop"
+
 #define X(f) __typeof__(f) *hp_p_##f;
 HP_VIPS_FUNCS(X)
 #undef X
@@ -44,6 +47,51 @@ int hp_width(VipsImage *in) { return vips_image_get_width(in); }
 int hp_height(VipsImage *in) { return vips_image_get_height(in); }
 int hp_bands(VipsImage *in) { return vips_image_get_bands(in); }
 int hp_hasalpha(VipsImage *in) { return vips_image_hasalpha(in); }
+
+/* Cancellation. libvips stops a sink when the image it computes is killed
+ * (vips_image_set_kill), which is safe only from the thread running the
+ * sink: the sink's progress ticks, where it emits "eval" on the image whose
+ * progress signal its image inherited. Every image made from a watched one
+ * inherits its progress signal (libvips links each operation's output to
+ * its inputs), also the images made inside one C call (a resize's memory
+ * copies), so the handler sees every sink computing from a watched image
+ * and kills the image being computed (progress->im) once the call is
+ * cancelled. The HpStop is freed when Go and every handler have let go. */
+struct HpStop {
+	int cancelled;
+	int refs;
+};
+
+HpStop *hp_stop_new(void) {
+	HpStop *s = calloc(1, sizeof *s);
+	if (s)
+		s->refs = 1;
+	return s;
+}
+
+void hp_stop_ref(HpStop *s) { __atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL); }
+
+void hp_stop_cancel(HpStop *s) { __atomic_store_n(&s->cancelled, 1, __ATOMIC_RELEASE); }
+
+void hp_stop_unref(HpStop *s) {
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(s);
+}
+
+static void hp_stop_notify(gpointer data, GClosure *closure) { hp_stop_unref(data); }
+
+static void hp_stop_eval(VipsImage *signalling, VipsProgress *progress, gpointer data) {
+	HpStop *s = data;
+	if (__atomic_load_n(&s->cancelled, __ATOMIC_ACQUIRE))
+		vips_image_set_kill(progress->im, TRUE);
+}
+
+void hp_stop_watch(HpStop *s, VipsImage *im) {
+	vips_image_set_progress(im, TRUE);
+	vips_image_set_int(im->progress_signal, HP_STOP_FIELD, 1);
+	hp_stop_ref(s);
+	g_signal_connect_data(im->progress_signal, "eval", G_CALLBACK(hp_stop_eval), s, hp_stop_notify, 0);
+}
 
 int hp_start(void) {
 	if (VIPS_INIT("hotpath"))
@@ -151,7 +199,17 @@ static int resize_vertical(VipsImage *in, VipsImage **out, int height) {
 		return -1;
 	*out = vips_image_copy_memory(t);
 	g_object_unref(t);
-	return *out ? 0 : -1;
+	if (!*out)
+		return -1;
+	/* Freeing t broke the link through which the copy inherited in's
+	 * progress signal: restore it, so that a cancelled call (HpStop) still
+	 * stops the sinks computing from the copy. Only an image hp_stop_watch
+	 * marked is taken: package vips keeps it open until every image made
+	 * from it is closed (a loader's own signalling image may go sooner). */
+	if (!(*out)->progress_signal && in->progress_signal &&
+		vips_image_get_typeof(in->progress_signal, HP_STOP_FIELD))
+		(*out)->progress_signal = in->progress_signal;
+	return 0;
 }
 
 /* reduce_transposed scales in to exactly width × height with only vertical
@@ -189,9 +247,9 @@ done:
  * for its own reduce, which for a 12 MP photo scaled to 1600 px means a
  * full-size decode. The rest of the scale is reduce_transposed when it can
  * be, then the EXIF rotation, which vips_thumbnail_image also does last. */
-int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink) {
+int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink, int strict) {
 	VipsImage *im = vips_image_new_from_source(src, "", "access", VIPS_ACCESS_SEQUENTIAL,
-		"fail_on", VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
+		"fail_on", strict ? VIPS_FAIL_ON_WARNING : VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
 	if (!im)
 		return -1;
 	int r;

@@ -20,6 +20,7 @@
 	X(g_log_set_handler) \
 	X(g_object_ref) \
 	X(g_object_unref) \
+	X(g_signal_connect_data) \
 	X(g_strdup) \
 	X(vips_addalpha) \
 	X(vips_area_unref) \
@@ -57,6 +58,8 @@
 	X(vips_image_hasalpha) \
 	X(vips_image_new_from_source) \
 	X(vips_image_set_int) \
+	X(vips_image_set_kill) \
+	X(vips_image_set_progress) \
 	X(vips_init) \
 	X(vips_jpegsave_buffer) \
 	X(vips_leak_set) \
@@ -87,6 +90,7 @@ HP_VIPS_FUNCS(X)
 #undef g_object_ref /* glib's macro only adds a cast */
 #define g_object_ref (*hp_p_g_object_ref)
 #define g_object_unref (*hp_p_g_object_unref)
+#define g_signal_connect_data (*hp_p_g_signal_connect_data)
 #define g_strdup (*hp_p_g_strdup)
 #define vips_addalpha (*hp_p_vips_addalpha)
 #define vips_area_unref (*hp_p_vips_area_unref)
@@ -124,6 +128,8 @@ HP_VIPS_FUNCS(X)
 #define vips_image_hasalpha (*hp_p_vips_image_hasalpha)
 #define vips_image_new_from_source (*hp_p_vips_image_new_from_source)
 #define vips_image_set_int (*hp_p_vips_image_set_int)
+#define vips_image_set_kill (*hp_p_vips_image_set_kill)
+#define vips_image_set_progress (*hp_p_vips_image_set_progress)
 #define vips_init (*hp_p_vips_init)
 #define vips_jpegsave_buffer (*hp_p_vips_jpegsave_buffer)
 #define vips_leak_set (*hp_p_vips_leak_set)
@@ -158,6 +164,13 @@ int hp_width(VipsImage *in);
 int hp_height(VipsImage *in);
 int hp_bands(VipsImage *in);
 int hp_hasalpha(VipsImage *in);
+/* HpStop is one call's cancellation, shared by the images it watches. */
+typedef struct HpStop HpStop;
+HpStop *hp_stop_new(void);
+void hp_stop_ref(HpStop *s);
+void hp_stop_cancel(HpStop *s);
+void hp_stop_unref(HpStop *s);
+void hp_stop_watch(HpStop *s, VipsImage *im);
 
 VipsSource *hp_source_file(const char *path);
 VipsSource *hp_source_bytes(void *data, size_t len);
@@ -169,7 +182,7 @@ const char *hp_loader(VipsImage *in);
 int hp_has_icc(VipsImage *in);
 
 int hp_thumbnail(VipsSource *src, VipsImage **out, int width, int height, int animated);
-int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink);
+int hp_thumbnail_jpeg(VipsSource *src, VipsImage **out, int width, int height, int shrink, int strict);
 int hp_load_full(VipsSource *src, VipsImage **out);
 
 int hp_to_srgb(VipsImage *in, VipsImage **out);

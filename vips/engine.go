@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/hotpath/hotpath"
@@ -212,11 +213,14 @@ func (e *Engine) render(ctx context.Context, s *source, opts []hotpath.Transform
 				s.info.Frames, w, h, e.cfg.Limits.MaxPixels)
 		}
 	}
-	master, err := e.decode(s, masterScale, animated, full)
+	stop := stopOn(ctx)
+	defer stop.release()
+	master, err := e.decode(s, masterScale, animated, full, stop)
 	if err != nil {
-		return nil, err
+		return nil, e.cancelled(ctx, err)
 	}
 	defer master.close()
+	stop.watch(master)
 	// Largest first, so that each smaller output can be scaled from the
 	// pixels of a larger one rather than from the master: the 200 px
 	// thumbnail from the 800 px one costs a quarter of the reads.
@@ -247,9 +251,12 @@ func (e *Engine) render(ctx context.Context, s *source, opts []hotpath.Transform
 		keep := derivable && n < len(order)-1 && p.opts.Fit == hotpath.FitInside && !p.animated
 		var whole *image
 		if out[i], whole, err = e.renderOne(from, p, keep); err != nil {
-			return nil, err
+			return nil, e.cancelled(ctx, err)
 		}
 		if whole != nil {
+			// The frame it was copied from is closed, and with it the
+			// copy's inherited progress signal: watch it on its own.
+			stop.watch(whole)
 			scaled = append(scaled, whole)
 		}
 	}
@@ -272,23 +279,59 @@ func smallestCovering(master *image, scaled []*image, w, h int) *image {
 // memory. Every decode error surfaces here as EUNPROCESSABLE, since the
 // pixels are all read before any output is made.
 //
+// libjpeg reports scan data that ends before the pixels the header announces
+// (a header claiming 8000×6000 over the data of 640×480) only as a warning,
+// and fills the rest grey; libvips fails on it only when it fails on every
+// warning, which would also refuse the harmless ones common in camera files
+// (extraneous bytes before a marker). So a JPEG is decoded failing on
+// warnings first; when that fails on missing data it is EUNPROCESSABLE, on
+// any other warning it is decoded again tolerating them.
+func (e *Engine) decode(s *source, scale float64, animated, full bool, stop *stopper) (*image, error) {
+	if s.info.Format != hotpath.FormatJPEG || full {
+		return e.decodeOnce(s, scale, animated, full, stop, false)
+	}
+	mem, err := e.decodeOnce(s, scale, animated, full, stop, true)
+	if err == nil || stop.cancelled() {
+		return mem, err
+	}
+	var ve *vipsError
+	if errors.As(err, &ve) && dataEndsEarly(ve.msg) {
+		return nil, hotpath.WrapError(hotpath.EUNPROCESSABLE, ve, "image data ends before all the pixels its header announces")
+	}
+	return e.decodeOnce(s, scale, animated, full, stop, false)
+}
+
+// dataEndsEarly reports whether a libvips error says that a JPEG's scan data
+// ended before its pixels did: libjpeg's JWRN_HIT_MARKER (an end marker met
+// inside the scan) or JWRN_JPEG_EOF (the file itself ended).
+func dataEndsEarly(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "premature end of data segment") || strings.Contains(m, "premature end of jpeg file")
+}
+
+// decodeOnce is decode with JPEG warnings failing it (strict) or not.
+//
 // libvips is asked for both sides of the scaled size, exactly: the plan that
 // asked for scale rounds each side on its own (hotpath.ScaledSide), while
 // vips_thumbnail given a width alone derives the height with its own
 // rounding, which can pass the plan's box by a pixel (200×300 at a third:
 // 67×101 where the box is 100 high).
-func (e *Engine) decode(s *source, scale float64, animated, full bool) (*image, error) {
+func (e *Engine) decodeOnce(s *source, scale float64, animated, full bool, stop *stopper, strict bool) (*image, error) {
 	width, height := hotpath.ScaledSide(s.info.Width, scale), hotpath.ScaledSide(s.info.Height, scale)
 	an := C.int(0)
 	if animated {
 		an = 1
+	}
+	st := C.int(0)
+	if strict {
+		st = 1
 	}
 	loaded, err := call("thumbnail", func(out **C.VipsImage) C.int {
 		switch {
 		case full:
 			return C.hp_load_full(s.src, out)
 		case s.info.Format == hotpath.FormatJPEG:
-			return C.hp_thumbnail_jpeg(s.src, out, C.int(width), C.int(height), C.int(jpegShrink(scale, min(s.info.Width, s.info.Height))))
+			return C.hp_thumbnail_jpeg(s.src, out, C.int(width), C.int(height), C.int(jpegShrink(scale, min(s.info.Width, s.info.Height))), st)
 		}
 		return C.hp_thumbnail(s.src, out, C.int(width), C.int(height), an)
 	})
@@ -301,11 +344,21 @@ func (e *Engine) decode(s *source, scale float64, animated, full bool) (*image, 
 		return nil, unprocessable(err)
 	}
 	defer srgb.close()
+	stop.watch(srgb)
 	mem, err := srgb.copyMemory()
 	if err != nil {
 		return nil, unprocessable(err)
 	}
 	return mem, nil
+}
+
+// cancelled returns the cancellation error instead of err when ctx ended:
+// a killed evaluation fails like a broken one, but its caller left.
+func (e *Engine) cancelled(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return e.check(ctx)
+	}
+	return err
 }
 
 // renderOne shapes and encodes one output from the decoded master. With

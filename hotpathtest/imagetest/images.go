@@ -314,3 +314,25 @@ func AssertSimilar(t testing.TB, got, want []byte, maxDistance int) {
 		t.Errorf("images differ: hash distance %d, want at most %d", d, maxDistance)
 	}
 }
+
+// JPEGClaimingSize returns the JPEG data with its frame header (SOF0-2)
+// rewritten to claim w × h pixels, its scan data unchanged: an image whose
+// header promises far more pixels than its data holds.
+func JPEGClaimingSize(t testing.TB, data []byte, w, h int) []byte {
+	t.Helper()
+	out := append([]byte(nil), data...)
+	for i := 2; i+9 < len(out); {
+		if out[i] != 0xFF {
+			t.Fatalf("JPEGClaimingSize: no marker at byte %d", i)
+		}
+		marker, length := out[i+1], int(out[i+2])<<8|int(out[i+3])
+		if marker >= 0xC0 && marker <= 0xC2 {
+			out[i+5], out[i+6] = byte(h>>8), byte(h)
+			out[i+7], out[i+8] = byte(w>>8), byte(w)
+			return out
+		}
+		i += 2 + length
+	}
+	t.Fatal("JPEGClaimingSize: no frame header")
+	return nil
+}
