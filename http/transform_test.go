@@ -562,7 +562,7 @@ func TestTransformBoundsWork(t *testing.T) {
 func TestAbandonedTransformFreesItsWorker(t *testing.T) {
 	env := newTransformEnv(t)
 	_, ts := env.server(t, TransformConfig{AllowUnsigned: true})
-	img := env.upload(t, hotpathtest.Image(t, hotpath.FormatPNG, 640, 480))
+	img := env.upload(t, imagetest.Image(t, hotpath.FormatPNG, 640, 480))
 	heavy := []string{"w:6600,h:4950,fit:fill,f:png", "w:6600,h:4950,fit:fill,g:north,f:png"}
 	var wg sync.WaitGroup
 	for _, options := range heavy {
@@ -590,7 +590,7 @@ func TestAbandonedTransformFreesItsWorker(t *testing.T) {
 		t.Fatalf("%d workers still busy 2 s after their clients left", n)
 	}
 	start := time.Now()
-	env.upload(t, hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480))
+	env.upload(t, imagetest.Image(t, hotpath.FormatJPEG, 640, 480))
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("an upload after the abandoned transforms took %v", took)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hotpath/hotpath"
-	"github.com/hotpath/hotpath/hotpathtest"
+	"github.com/hotpath/hotpath/hotpathtest/imagetest"
 )
 
 // TestJPEGShorterThanItsHeader: a JPEG whose header claims 8000×6000 over
@@ -17,16 +17,16 @@ import (
 // and its end marker, common in camera files) still decodes.
 func TestJPEGShorterThanItsHeader(t *testing.T) {
 	e := newEngine(t, hotpath.Limits{})
-	small := hotpathtest.Image(t, hotpath.FormatJPEG, 640, 480)
-	liar := hotpathtest.JPEGClaimingSize(t, small, 8000, 6000)
-	if info, err := e.Probe(hotpathtest.WriteImage(t, "liar.jpg", liar)); err != nil || info.Width != 8000 {
+	small := imagetest.Image(t, hotpath.FormatJPEG, 640, 480)
+	liar := imagetest.JPEGClaimingSize(t, small, 8000, 6000)
+	if info, err := e.Probe(imagetest.WriteImage(t, "liar.jpg", liar)); err != nil || info.Width != 8000 {
 		t.Fatalf("probe: %+v, %v; the header should pass", info, err)
 	}
 	for _, o := range []hotpath.TransformOptions{{Width: 800}, {}, {Width: 100, Height: 100, Fit: hotpath.FitFill}} {
 		_, err := e.Transform(context.Background(), liar, o)
 		wantCode(t, err, hotpath.EUNPROCESSABLE)
 	}
-	_, err := e.Renditions(context.Background(), hotpathtest.WriteImage(t, "liar.jpg", liar), []hotpath.TransformOptions{{Width: 200}, {Width: 1600}})
+	_, err := e.Renditions(context.Background(), imagetest.WriteImage(t, "liar.jpg", liar), []hotpath.TransformOptions{{Width: 200}, {Width: 1600}})
 	wantCode(t, err, hotpath.EUNPROCESSABLE)
 
 	end := bytes.LastIndex(small, []byte{0xFF, 0xD9})
@@ -48,7 +48,7 @@ func TestJPEGShorterThanItsHeader(t *testing.T) {
 // returned the finished image.
 func TestCancelStopsLibvips(t *testing.T) {
 	e := newEngine(t, hotpath.Limits{})
-	src := hotpathtest.Image(t, hotpath.FormatPNG, 640, 480)
+	src := imagetest.Image(t, hotpath.FormatPNG, 640, 480)
 	heavy := hotpath.TransformOptions{Width: 6600, Height: 4950, Fit: hotpath.FitFill, Format: hotpath.FormatPNG}
 	for _, tc := range []struct {
 		name  string
