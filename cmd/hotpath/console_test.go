@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/hotpath/hotpath"
@@ -127,6 +129,22 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		return
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// screenshotViewport writes what the screen shows to docs/NAME when
+// -console-screenshots is set.
+func screenshotViewport(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*consoleScreenshots {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
@@ -316,6 +334,39 @@ func TestConsole(t *testing.T) {
 	deleteButtons = eval[int](t, ctx, `document.querySelectorAll('#delete, #confirm-delete, input[type=file]').length`)
 	if deleteButtons != 0 {
 		t.Errorf("a read-only key sees %d upload or delete controls", deleteButtons)
+	}
+
+	// Infinite scroll: more images than a page (24) of the cursor API, all
+	// reached by scrolling to the end of the gallery.
+	small := imagetest.Image(t, hotpath.FormatPNG, 48, 32)
+	for i := range 30 {
+		request(t, "POST", fmt.Sprintf("%s/v1/images?filename=extra-%02d.png", m.URL(), i), admin, bytes.NewReader(small), nil).wantStatus(t, http.StatusCreated)
+	}
+	var all struct{ Images []struct{ ID string } }
+	request(t, "GET", m.URL()+"/v1/images?limit=1000", admin, nil, nil).decode(t, &all)
+	goTo(t, ctx, "/ui/gallery")
+	waitFor(t, ctx, "a first page", `document.querySelectorAll('#gallery li.card').length >= 24`)
+	waitFor(t, ctx, "every image, scrolling down", fmt.Sprintf(
+		`(window.scrollTo(0, document.body.scrollHeight), document.querySelectorAll('#gallery li.card').length === %d)`, len(all.Images)))
+
+	// A phone-width screen in dark mode: nothing wider than the screen, the
+	// dark palette applied.
+	do(t, ctx, "a phone in dark mode", chromedp.EmulateViewport(390, 844), chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	for _, path := range []string{"/ui/gallery", "/ui/playground", "/ui/health"} {
+		goTo(t, ctx, path)
+		waitFor(t, ctx, path+" at phone width in dark mode",
+			`document.documentElement.scrollWidth <= window.innerWidth && getComputedStyle(document.body).backgroundColor === 'rgb(20, 20, 19)'`)
+		if path == "/ui/gallery" {
+			do(t, ctx, "scroll to the top", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.scrollTo(0, 0), 0`))
+				return err
+			}))
+			screenshotViewport(t, ctx, "console-phone-dark.png")
+		}
 	}
 }
 
