@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hotpath/hotpath/uniq"
 	"github.com/schollz/progressbar/v3"
@@ -178,16 +179,20 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 	}
 	var bar *progressbar.ProgressBar
 	if showProgress(env, *progress) {
+		// The rate and time left are computed here, from the count's own
+		// start: progressbar's would divide the bytes done by the time since
+		// its first frame, which is microseconds at that frame (445 GB/s).
+		start := time.Now()
 		bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(env.Stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100_000_000),
-			progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("uniq"))
-		opts.Progress = func(done, total int64) {
+			progressbar.OptionSetWriter(env.Stderr), progressbar.OptionSetPredictTime(false), progressbar.OptionSetElapsedTime(false),
+			progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish(), progressbar.OptionSetDescription("uniq"))
+		opts.Progress = progressAfter(start, progressDelay, func(done, total int64) {
 			if total > 0 && bar.GetMax64() != total {
 				bar.ChangeMax64(total)
 			}
+			bar.Describe(progressDescription(done, total, time.Since(start)))
 			_ = bar.Set64(done)
-		}
+		})
 	}
 	inputs := inputsOf(env, files)
 	var res *uniq.Result
@@ -229,6 +234,44 @@ func runUniq(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// progressDelay is how long a count runs before its progress bar shows: a
+// rate over its first milliseconds (a chunk or two read from the page cache)
+// says little, and a count that ends sooner draws no bar at all.
+const progressDelay = 500 * time.Millisecond
+
+// progressDescription is the bar's text: the rate since the count started
+// and, when the total is known, the time left at that rate.
+func progressDescription(done, total int64, elapsed time.Duration) string {
+	rate := float64(done) / max(elapsed.Seconds(), 1e-3)
+	text := "uniq " + humanBytes(rate) + "/s"
+	if total > done && rate > 0 {
+		left := time.Duration(float64(total-done) / rate * float64(time.Second))
+		text += ", " + left.Round(time.Second).String() + " left"
+	}
+	return text
+}
+
+// humanBytes writes n bytes with a decimal unit: 412 MB.
+func humanBytes(n float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	return strconv.FormatFloat(n, 'f', 0, 64) + " " + units[i]
+}
+
+// progressAfter returns a progress callback that passes reports to set
+// only once delay has passed since start.
+func progressAfter(start time.Time, delay time.Duration, set func(done, total int64)) func(done, total int64) {
+	return func(done, total int64) {
+		if time.Since(start) >= delay {
+			set(done, total)
+		}
+	}
 }
 
 // showProgress decides whether to draw the progress bar.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotpath/hotpath/uniq"
 	"github.com/klauspost/compress/gzip"
@@ -208,5 +209,47 @@ func TestUniqNullsJSON(t *testing.T) {
 	}
 	if len(res.Columns) != 2 || res.Columns[0].Nulls != 2 || res.Columns[0].Distinct != 1 || res.Columns[1].Nulls != 1 || res.Columns[1].Distinct != 2 {
 		t.Errorf("got %+v, want a: 1 distinct, 2 nulls; b: 2 distinct, 1 null", res.Columns)
+	}
+}
+
+// TestProgressWaitsForAMeaningfulRate: the bar gets no report before the
+// delay (its rate would be a chunk over a few milliseconds), every one after.
+func TestProgressWaitsForAMeaningfulRate(t *testing.T) {
+	var got []int64
+	report := progressAfter(time.Now(), 50*time.Millisecond, func(done, total int64) { got = append(got, done) })
+	report(1<<30, 2<<30)
+	if len(got) != 0 {
+		t.Fatalf("a report %v reached the bar before the delay", got)
+	}
+	time.Sleep(60 * time.Millisecond)
+	report(3<<29, 2<<30)
+	if len(got) != 1 || got[0] != 3<<29 {
+		t.Fatalf("reports after the delay: %v, want [%d]", got, 3<<29)
+	}
+}
+
+func TestProgressDescription(t *testing.T) {
+	for _, tt := range []struct {
+		done, total int64
+		elapsed     time.Duration
+		want        string
+	}{
+		{1_000_000_000, 3_000_000_000, 2 * time.Second, "uniq 500 MB/s, 4s left"},
+		{4 << 20, -1, 500 * time.Millisecond, "uniq 8 MB/s"},
+		{1 << 30, 1 << 30, time.Second, "uniq 1 GB/s"},
+	} {
+		if got := progressDescription(tt.done, tt.total, tt.elapsed); got != tt.want {
+			t.Errorf("progressDescription(%d, %d, %s) = %q, want %q", tt.done, tt.total, tt.elapsed, got, tt.want)
+		}
+	}
+}
+
+// TestShortCountDrawsNoBar: a count that ends before the delay draws no
+// frame, where it drew one with a rate from its first milliseconds.
+func TestShortCountDrawsNoBar(t *testing.T) {
+	path := writeFile(t, "small.csv", uniqSample)
+	code, out, errOut := runUniqCmd(t, "", "--progress", "always", path)
+	if code != 0 || errOut != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want no bar on stderr", code, out, errOut)
 	}
 }
