@@ -35,7 +35,11 @@ var _ hotpath.MetadataStore = (*Store)(nil)
 
 // dialect is how the shared queries (internal/sqlstore) run on PostgreSQL,
 // through pgx's database/sql driver over the store's pool.
-var dialect = sqlstore.Dialect{Numbered: true, Err: dbError}
+var dialect = sqlstore.Dialect{
+	Numbered: true,
+	ReadTx:   &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	Err:      dbError,
+}
 
 // Store is a hotpath.MetadataStore on a PostgreSQL database.
 type Store struct {
@@ -202,14 +206,6 @@ func unavailable(err error) bool {
 		return true
 	}
 	return false
-}
-
-// nullString stores "" as NULL, for optional references.
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // mustAffect turns an update or delete that matched no row into ENOTFOUND.

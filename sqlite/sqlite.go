@@ -172,24 +172,12 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // write runs fn in a transaction on the writer connection.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, s.writer, fn)
+	return sqlstore.InTx(ctx, s.writer, nil, fn)
 }
 
 // read runs fn in a read transaction, so that what it reads is one snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, s.reader, fn)
-}
-
-func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return sqlstore.InTx(ctx, s.reader, nil, fn)
 }
 
 // micros is how times are stored: UTC Unix microseconds.
@@ -231,9 +219,6 @@ func dbError(err error, op, notFound, missingRef string) error {
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
-
-// nullString stores "" as NULL, for optional references.
-func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // placeholders returns "?, ?, ?" for n parameters.
 func placeholders(n int) string {

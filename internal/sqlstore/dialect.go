@@ -20,6 +20,8 @@ type Dialect struct {
 	// UnixMicros stores times as integer Unix microseconds (SQLite) rather
 	// than as timestamps (PostgreSQL).
 	UnixMicros bool
+	// ReadTx are the options of a read transaction: one snapshot.
+	ReadTx *sql.TxOptions
 	// Err maps a driver error to a domain error: a missing row to ENOTFOUND
 	// (notFound the message), a taken key to ECONFLICT, a missing reference
 	// to ENOTFOUND (missingRef the message); op names the call.
