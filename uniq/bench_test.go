@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkEngine counts a generated in-memory CSV (~20 MB, like
-// gen_csv.py's) with the engine and, side by side, with the naive Go a user
+// `hotpath gen csv`'s) with the engine and, side by side, with the naive Go a user
 // would write (bufio + map for lines, encoding/csv + map for a column), so
 // the figures read as ratios measured in the same run.
 func BenchmarkEngine(b *testing.B) {

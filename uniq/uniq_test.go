@@ -256,7 +256,7 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
-// genCSV writes rows like gen_csv.py's: quoted user ids, quoted commas and
+// genCSV writes rows like `hotpath gen csv`'s: quoted user ids, quoted commas and
 // quoted newlines, so that record boundaries fall everywhere in tiny chunks.
 func genCSV(rows, records, users int) string {
 	var b strings.Builder

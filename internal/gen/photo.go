@@ -30,7 +30,7 @@ func DefaultPhotoOptions() PhotoOptions { return PhotoOptions{Width: 4000, Heigh
 // flatter every encoder. The same n and size give the same pixels.
 func Photo(n int, o PhotoOptions) *image.RGBA {
 	w, h := o.Width, o.Height
-	sw, sh := max(1, w/4), max(1, h/4) // drawn small, then upscaled as make_photos.py did
+	sw, sh := max(1, w/4), max(1, h/4) // drawn at a quarter of the size, then upscaled
 	small := make([][3]float64, sw*sh)
 	rng := rand.New(rand.NewPCG(uint64(n), 0x70686f746f)) // "photo"
 	x0, y0, x1, y1 := -2+float64(n)*0.1, -1.2, 1.0, 1.2
@@ -74,7 +74,7 @@ func Photo(n int, o PhotoOptions) *image.RGBA {
 					for ch := range 3 {
 						v := (a[ch]*(1-tx)+b[ch]*tx)*(1-ty) + (c[ch]*(1-tx)+d[ch]*tx)*ty
 						noise := float64(int(r>>(16*ch)&0xff)+int(r>>(16*ch+8)&0xff)-255) * photoNoise
-						px[4*x+ch] = uint8(clamp(0.75*v + 0.25*128 + noise)) // a quarter grey, as make_photos.py's blend
+						px[4*x+ch] = uint8(clamp(0.75*v + 0.25*128 + noise)) // blended a quarter towards grey
 					}
 					px[4*x+3] = 255
 				}
