@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/hotpath/hotpath"
 	"github.com/hotpath/hotpath/hotpathtest/imagetest"
@@ -177,7 +178,8 @@ func goTo(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
 	t.Logf("%s: going to %s", time.Now().Format("15:04:05.000"), path)
 	do(t, ctx, "open "+path, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#nav a[href=%q]`, path))))
-	waitFor(t, ctx, "the page "+path, fmt.Sprintf(`location.pathname === %q`, path))
+	// Focus moves to the new page's heading, for keyboard and screen reader users.
+	waitFor(t, ctx, "the page "+path, fmt.Sprintf(`location.pathname === %q && document.activeElement.tagName === 'H1'`, path))
 }
 
 // TestConsole drives the web console in chromium against the real server:
@@ -317,7 +319,9 @@ func TestConsole(t *testing.T) {
 	// A read-only key: no upload page, no upload or delete control.
 	reader := newKey(t, m, DefaultTenantID, hotpath.ScopeRead)
 	do(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")))
-	signIn(t, ctx, reader)
+	// By keyboard alone: the key field has the focus after signing out.
+	waitFor(t, ctx, "the focus in the key field", `document.activeElement.id === 'apikey'`)
+	do(t, ctx, "sign in by keyboard", chromedp.KeyEvent(reader+kb.Enter), chromedp.WaitVisible(chromedp.ID("nav")))
 	waitFor(t, ctx, "the gallery", `location.pathname === '/ui/gallery' && document.querySelectorAll('#gallery li.card').length > 0`)
 	var controls struct{ Scope, UploadLinkHidden, FileInputs string }
 	controls = eval[struct{ Scope, UploadLinkHidden, FileInputs string }](t, ctx, `({Scope: document.getElementById('scope').textContent,

@@ -47,9 +47,9 @@ function sparkline(values) {
   if (values.length < 2) return svg;
   const max = Math.max(...values), min = Math.min(0, ...values);
   const span = max - min || 1;
-  const step = w / (samples - 1);
-  const x0 = w - step * (values.length - 1);
-  const pts = values.map((v, i) => `${(x0 + i * step).toFixed(1)},${(hgt - 2 - ((v - min) / span) * (hgt - 4)).toFixed(1)}`);
+  // The samples so far span the width; the line scrolls once it holds 60.
+  const step = w / (values.length - 1);
+  const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(hgt - 2 - ((v - min) / span) * (hgt - 4)).toFixed(1)}`);
   svg.append(h('polyline', { points: pts.join(' '), fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5 }));
   return svg;
 }

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { h, formatBytes, errorText, announce } from './dom.js';
 
-const fits = [['', 'default (fit inside)'], ['fit', 'fit: inside the box'], ['fill', 'fill: cover, then crop'], ['pad', 'pad: inside, then pad'], ['force', 'force: exactly the box']];
+const fits = [['', 'default (fit)'], ['fit', 'fit (inside)'], ['fill', 'fill (crop)'], ['pad', 'pad'], ['force', 'force (stretch)']];
 const gravities = ['', 'centre', 'north', 'south', 'east', 'west', 'smart', 'entropy'];
 const formats = [['', 'keep the input format'], ['jpeg', 'JPEG'], ['png', 'PNG'], ['webp', 'WebP'], ['avif', 'AVIF'], ['auto', 'auto (by Accept)']];
 
