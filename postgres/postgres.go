@@ -207,11 +207,3 @@ func unavailable(err error) bool {
 	}
 	return false
 }
-
-// mustAffect turns an update or delete that matched no row into ENOTFOUND.
-func mustAffect(tag pgconn.CommandTag, notFound string) error {
-	if tag.RowsAffected() == 0 {
-		return hotpath.Errorf(hotpath.ENOTFOUND, "%s", notFound)
-	}
-	return nil
-}

@@ -175,16 +175,8 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return sqlstore.InTx(ctx, s.writer, nil, fn)
 }
 
-// read runs fn in a read transaction, so that what it reads is one snapshot.
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return sqlstore.InTx(ctx, s.reader, nil, fn)
-}
-
 // micros is how times are stored: UTC Unix microseconds.
 func micros(t time.Time) int64 { return t.UnixMicro() }
-
-// fromMicros turns a stored time back into a UTC time.Time.
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // dbError maps a driver error to a domain error: a missing row to ENOTFOUND
 // (with notFound as the message), a unique or primary-key violation to
@@ -215,12 +207,4 @@ func dbError(err error, op, notFound, missingRef string) error {
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// placeholders returns "?, ?, ?" for n parameters.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
