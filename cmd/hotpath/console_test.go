@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,14 +308,35 @@ func TestConsole(t *testing.T) {
 	if counts != "3 / 3 (1 failed)" {
 		t.Errorf("batch counts %q, want \"3 / 3 (1 failed)\"", counts)
 	}
+
+	// An asynchronous upload shows processing until its job ends, then its
+	// variants; the states a row goes through are recorded as they change.
+	do(t, ctx, "async upload", chromedp.Click(chromedp.ID("opt-batch")), chromedp.Click(chromedp.ID("opt-async")))
+	eval[bool](t, ctx, `(window.seenStates = [], new MutationObserver((ms) => { for (const m of ms) if (m.target.dataset && m.target.dataset.file === 'portrait.jpg' && m.attributeName === 'data-state') window.seenStates.push(m.target.dataset.state); })
+		.observe(document.getElementById('uploads'), {subtree: true, attributes: true}), true)`)
+	do(t, ctx, "choose one file", chromedp.SetUploadFiles(chromedp.ID("files"), []string{portrait}))
+	waitFor(t, ctx, "the async upload to end with its variants",
+		`(() => { const li = document.querySelector('#uploads li.upload[data-file="portrait.jpg"]'); return li && li.dataset.state === 'stored' && li.querySelectorAll('.variants-inline li').length === 3; })()`)
+	if seen := eval[[]string](t, ctx, `window.seenStates`); !slices.Contains(seen, "processing") {
+		t.Errorf("the async upload went through %v, never processing", seen)
+	}
+
+	// A file dropped on the drop zone is uploaded like a chosen one.
+	eval[bool](t, ctx, `(() => { const dt = new DataTransfer(); dt.items.add(new File(['not an image'], 'dropped.txt', {type: 'text/plain'}));
+		return document.getElementById('drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); })()`)
+	waitFor(t, ctx, "the dropped file's error",
+		`(() => { const li = document.querySelector('#uploads li[data-file="dropped.txt"]'); return li && li.dataset.state === 'failed' && li.querySelector('.code').textContent === 'unsupported'; })()`)
+
 	goTo(t, ctx, "/ui/jobs")
-	waitFor(t, ctx, "the batch on the jobs page",
-		`(() => { const b = document.querySelector('#jobs li[data-kind=batch]'); return b && b.dataset.done === 'true' && b.querySelector('.failures li') !== null && b.querySelector('.failures').textContent.includes('notes.txt'); })()`)
+	waitFor(t, ctx, "the batch and the job on the jobs page",
+		`(() => { const b = document.querySelector('#jobs li[data-kind=batch]'); const j = document.querySelector('#jobs li[data-kind=job]');
+			return b && b.dataset.done === 'true' && b.querySelector('.failures li') !== null && b.querySelector('.failures').textContent.includes('notes.txt') &&
+				j && j.dataset.done === 'true' && j.querySelector('.state').dataset.state === 'succeeded'; })()`)
 
 	// Health: backends up and numbers from /metrics.
 	goTo(t, ctx, "/ui/health")
 	waitFor(t, ctx, "backends and numbers",
-		`document.getElementById('ready').dataset.ready === 'true' && document.querySelectorAll("#backends li[data-up=true]").length >= 3 && document.querySelectorAll("#backends li[data-up=false]").length === 0 && document.querySelector('[data-number=images]').textContent === '4'`)
+		`document.getElementById('ready').dataset.ready === 'true' && document.querySelectorAll("#backends li[data-up=true]").length >= 3 && document.querySelectorAll("#backends li[data-up=false]").length === 0 && document.querySelector('[data-number=images]').textContent === '5'`)
 
 	// A read-only key: no upload page, no upload or delete control.
 	reader := newKey(t, m, DefaultTenantID, hotpath.ScopeRead)
