@@ -1,7 +1,8 @@
 // Package http is hotpath's HTTP API: the /v1 image routes, API-key
 // authentication, JSON errors, health, readiness, Prometheus metrics, access
-// logs and the OpenAPI document. It maps hotpath's error codes to statuses;
-// no other package knows about HTTP.
+// logs, the OpenAPI document and the web console (console.go, served from
+// the embedded console/ directory). It maps hotpath's error codes to
+// statuses; no other package knows about HTTP.
 package http
 
 import (
