@@ -175,6 +175,16 @@ type MetadataStore interface {
 	// UpdateJob stores j's state, attempts, error and result.
 	UpdateJob(ctx context.Context, j *Job) error
 
+	// ListStaleJobs returns up to limit jobs of every tenant that are still
+	// queued or running and were last updated before before, oldest first:
+	// the reconciler checks each against the queue.
+	ListStaleJobs(ctx context.Context, before time.Time, limit int) ([]*Job, error)
+	// ListStrandedImages returns up to limit images of every tenant that
+	// are processing, were created before before, and have no queued or
+	// running job that would finish them, oldest first (without variants):
+	// what a submit that failed and could not undo itself left.
+	ListStrandedImages(ctx context.Context, before time.Time, limit int) ([]*Image, error)
+
 	// CreateBatch records a batch of an existing tenant; a negative Total is
 	// EINVALID.
 	CreateBatch(ctx context.Context, b *Batch) error

@@ -99,6 +99,11 @@ type Queue interface {
 	// mid-job, is redelivered (JobHandler says when). A job h is still
 	// running is not redelivered to another consumer, however long it runs.
 	Consume(ctx context.Context, concurrency int, h JobHandler) error
+	// Holds reports whether the queue still has a message of the job with
+	// this id, waiting or being worked on. A job the metadata store says is
+	// queued or running that the queue does not hold was lost (or never
+	// published) and is published again by the reconciler.
+	Holds(ctx context.Context, id string) (bool, error)
 	// Ping checks the broker, for readiness.
 	Ping(ctx context.Context) error
 	Close() error

@@ -34,6 +34,7 @@ func TestMetadataStore(t *testing.T, open func(t *testing.T) hotpath.MetadataSto
 		{"PutVariantIdempotent", testMetaPutVariant},
 		{"TransformsNotLoadedWithImage", testMetaTransformsNotLoaded},
 		{"Jobs", testMetaJobs},
+		{"ReconcileQueries", testMetaReconcileQueries},
 		{"Batches", testMetaBatches},
 		{"ConcurrentWrites", testMetaConcurrentWrites},
 	})
@@ -722,6 +723,74 @@ func testMetaJobs(t *testing.T, s hotpath.MetadataStore) {
 	wantCode(t, "CreateJob for an unknown tenant", s.CreateJob(ctx, ghost), hotpath.ENOTFOUND)
 	noBatch := &hotpath.Job{TenantID: a.ID, Kind: hotpath.JobVariants, BatchID: "missing"}
 	wantCode(t, "CreateJob in an unknown batch", s.CreateJob(ctx, noBatch), hotpath.ENOTFOUND)
+}
+
+// testMetaReconcileQueries: ListStaleJobs finds every tenant's queued and
+// running jobs last updated before the cut-off, oldest first, and
+// ListStrandedImages the processing images older than the cut-off that no
+// queued or running job will finish.
+func testMetaReconcileQueries(t *testing.T, s hotpath.MetadataStore) {
+	ctx := context.Background()
+	a := CreateTenant(t, s, "a")
+	b := CreateTenant(t, s, "b")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	cut := now.Add(-time.Minute)
+	image := func(tenant string, status hotpath.ImageStatus, age time.Duration) *hotpath.Image {
+		t.Helper()
+		img := NewImage(tenant)
+		img.Status, img.CreatedAt = status, now.Add(-age)
+		if err := s.CreateImage(ctx, img); err != nil {
+			t.Fatalf("CreateImage: %v", err)
+		}
+		return img
+	}
+	job := func(tenant, imageID string, state hotpath.JobState, age time.Duration) *hotpath.Job {
+		t.Helper()
+		j := &hotpath.Job{ID: hotpath.NewID(), TenantID: tenant, Kind: hotpath.JobVariants, ImageID: imageID, State: state, CreatedAt: now.Add(-age)}
+		if err := s.CreateJob(ctx, j); err != nil {
+			t.Fatalf("CreateJob: %v", err)
+		}
+		return j
+	}
+	stranded := image(a.ID, hotpath.ImageProcessing, 3*time.Hour)   // its submit failed before the job row
+	undone := image(b.ID, hotpath.ImageProcessing, 2*time.Hour)     // its job failed, the undo did not happen
+	waiting := image(a.ID, hotpath.ImageProcessing, 2*time.Hour)    // its job is queued: not stranded
+	image(a.ID, hotpath.ImageReady, 2*time.Hour)                    // finished
+	fresh := image(b.ID, hotpath.ImageProcessing, time.Second)      // a submit under way
+	running := job(b.ID, fresh.ID, hotpath.JobRunning, 2*time.Hour) // stale, oldest
+	queued := job(a.ID, waiting.ID, hotpath.JobQueued, time.Hour)   // stale
+	job(b.ID, undone.ID, hotpath.JobFailed, 2*time.Hour)            // finished
+	job(a.ID, hotpath.NewID(), hotpath.JobQueued, time.Second)      // recent
+	job(a.ID, hotpath.NewID(), hotpath.JobSucceeded, 5*time.Hour)   // finished
+
+	jobs, err := s.ListStaleJobs(ctx, cut, 10)
+	if err != nil {
+		t.Fatalf("ListStaleJobs: %v", err)
+	}
+	var ids []string
+	for _, j := range jobs {
+		ids = append(ids, j.ID)
+	}
+	same(t, "ListStaleJobs", fmt.Sprint(ids), fmt.Sprint([]string{running.ID, queued.ID}))
+	if jobs, err = s.ListStaleJobs(ctx, cut, 1); err != nil || len(jobs) != 1 || jobs[0].ID != running.ID {
+		t.Errorf("ListStaleJobs limit 1 = %d jobs, %v; want the oldest", len(jobs), err)
+	}
+	if len(jobs) == 1 && (jobs[0].TenantID != b.ID || jobs[0].State != hotpath.JobRunning || jobs[0].ImageID != fresh.ID) {
+		t.Errorf("ListStaleJobs returned %+v, want the whole job", jobs[0])
+	}
+
+	images, err := s.ListStrandedImages(ctx, cut, 10)
+	if err != nil {
+		t.Fatalf("ListStrandedImages: %v", err)
+	}
+	ids = nil
+	for _, img := range images {
+		ids = append(ids, img.ID+"/"+img.TenantID)
+	}
+	same(t, "ListStrandedImages", fmt.Sprint(ids), fmt.Sprint([]string{stranded.ID + "/" + a.ID, undone.ID + "/" + b.ID}))
+	if images, err = s.ListStrandedImages(ctx, cut, 1); err != nil || len(images) != 1 {
+		t.Errorf("ListStrandedImages limit 1 = %d images, %v; want 1", len(images), err)
+	}
 }
 
 func testMetaBatches(t *testing.T, s hotpath.MetadataStore) {

@@ -103,6 +103,20 @@ func (m failingMeta) PutVariant(ctx context.Context, v *hotpath.Variant) error {
 	return m.MetadataStore.PutVariant(ctx, v)
 }
 
+func (m failingMeta) UpdateJob(ctx context.Context, j *hotpath.Job) error {
+	if err := m.check("UpdateJob", j.ID); err != nil {
+		return err
+	}
+	return m.MetadataStore.UpdateJob(ctx, j)
+}
+
+func (m failingMeta) DeleteImage(ctx context.Context, tenantID, id string) error {
+	if err := m.check("DeleteImage", id); err != nil {
+		return err
+	}
+	return m.MetadataStore.DeleteImage(ctx, tenantID, id)
+}
+
 // failingQueue is a Queue whose Enqueue fails on demand.
 type failingQueue struct {
 	hotpath.Queue

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sync"
 	"testing"
@@ -65,8 +66,8 @@ func TestConcurrentOpens(t *testing.T) {
 	if err == nil {
 		versions, err = pgx.CollectRows(rows, pgx.RowTo[int32])
 	}
-	if err != nil || len(versions) != 2 || versions[0] != 1 || versions[1] != 2 {
-		t.Errorf("schema_migrations = %v, %v; want exactly [1 2]", versions, err)
+	if err != nil || fmt.Sprint(versions) != "[1 2 3]" {
+		t.Errorf("schema_migrations = %v, %v; want exactly [1 2 3]", versions, err)
 	}
 }
 

@@ -56,8 +56,8 @@ func TestReopenKeepsData(t *testing.T) {
 	if err := db.QueryRow("SELECT group_concat(version) FROM schema_migrations").Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
-	if versions != "1,2" {
-		t.Errorf("schema_migrations versions = %q, want %q", versions, "1,2")
+	if versions != "1,2,3" {
+		t.Errorf("schema_migrations versions = %q, want %q", versions, "1,2,3")
 	}
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)

@@ -43,6 +43,12 @@ type Config struct {
 	LogLevel string `json:"log_level"`
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// ReconcileInterval is how often a process with a queue looks for jobs
+	// the queue lost and images no job will finish (pipeline.Reconcile);
+	// 0 turns it off.
+	ReconcileInterval Duration `json:"reconcile_interval"`
+	// ReconcileGrace is how old such a job or image must be to be touched.
+	ReconcileGrace Duration `json:"reconcile_grace"`
 	// Pipeline sizes the worker pool and holds presets and limits.
 	Pipeline pipeline.Config `json:"pipeline"`
 	// HTTP configures the API.
@@ -53,14 +59,16 @@ type Config struct {
 // everything embedded under ./data, listening on 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./data",
-		Cache:           "mem://",
-		Queue:           "embedded",
-		LogLevel:        "info",
-		ShutdownTimeout: Duration(30 * time.Second),
-		Pipeline:        pipeline.DefaultConfig(),
-		HTTP:            hphttp.DefaultConfig(),
+		Addr:              "127.0.0.1:8080",
+		DataDir:           "./data",
+		Cache:             "mem://",
+		Queue:             "embedded",
+		LogLevel:          "info",
+		ShutdownTimeout:   Duration(30 * time.Second),
+		ReconcileInterval: Duration(pipeline.DefaultReconcileInterval),
+		ReconcileGrace:    Duration(pipeline.DefaultReconcileGrace),
+		Pipeline:          pipeline.DefaultConfig(),
+		HTTP:              hphttp.DefaultConfig(),
 	}
 }
 
@@ -90,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		return hotpath.Errorf(hotpath.EINVALID, "shutdown timeout must not be negative")
+	}
+	if c.ReconcileInterval < 0 || c.ReconcileGrace < 0 {
+		return hotpath.Errorf(hotpath.EINVALID, "reconcile interval and grace must not be negative")
 	}
 	if err := c.Pipeline.Validate(); err != nil {
 		return err
@@ -172,6 +183,8 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.EncryptionKeyFile, "encryption-key-file", c.EncryptionKeyFile, "master key file (base64, from 'hotpath keys encryption-key'): encrypt every blob at rest; blobs stored before stay readable")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long shutdown waits for in-flight requests")
+	fs.Var(&c.ReconcileInterval, "reconcile-interval", "how often jobs the queue lost are published again and images no job will finish removed (0: never)")
+	fs.Var(&c.ReconcileGrace, "reconcile-grace", "how old a job's last update or a processing image must be before the reconciler touches it")
 	fs.IntVar(&c.Pipeline.Workers, "workers", c.Pipeline.Workers, "images processed at once (0: one per CPU)")
 	fs.IntVar(&c.Pipeline.QueueSize, "queue-size", c.Pipeline.QueueSize, "uploads waiting for a worker before 429")
 	fs.Var(presetsFlag{&c.Pipeline.Presets}, "presets", "variants made for every upload, name:SIDE:format:quality,…")

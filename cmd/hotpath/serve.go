@@ -76,6 +76,8 @@ type Main struct {
 	closers  []io.Closer // in opening order; closed in reverse
 	served   chan error
 	consumer *consumer // serve's own job consumer (embedded queue) or the worker's
+
+	reconciler *consumer // the periodic pipeline.Reconcile
 }
 
 // NewMain returns a Main for cfg; env gives it its stderr (logs and the first
@@ -105,6 +107,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.listen(m.Config.Addr, m.API); err != nil {
 		return err
 	}
+	m.startReconciler()
 	if embeddedQueue(m.Config.Queue) {
 		m.startConsumer(0) // no separate worker in the embedded shape
 	} else if scheme, _ := splitBackendURL(m.Config.Cache); scheme == "" || scheme == "mem" {

@@ -57,6 +57,7 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	}
 	m.Logger.Info("worker consuming jobs", "queue", redactURL(cfg.Queue), "concurrency", m.consumerConcurrency(*concurrency))
 	m.startConsumer(*concurrency)
+	m.startReconciler()
 	<-ctx.Done()
 	m.Logger.Info("worker stopping: running jobs are finished or handed back")
 	return m.Close()
@@ -116,9 +117,29 @@ func (m *Main) startConsumer(concurrency int) {
 	m.consumer = c
 }
 
-// stopConsumer stops taking jobs and waits for the running ones: they finish
-// or, interrupted, go back to the queue for another worker.
+// startReconciler runs pipeline.Reconcile now and every
+// --reconcile-interval until Close, when the process has a queue.
+func (m *Main) startReconciler() {
+	if m.Jobs == nil || m.reconciler != nil || m.Config.ReconcileInterval == 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &consumer{cancel: cancel}
+	r.done.Go(func() {
+		m.Jobs.ReconcileEvery(ctx, time.Duration(m.Config.ReconcileInterval), time.Duration(m.Config.ReconcileGrace))
+	})
+	m.reconciler = r
+}
+
+// stopConsumer stops the reconciler and taking jobs, and waits for the
+// running ones: they finish or, interrupted, go back to the queue for
+// another worker.
 func (m *Main) stopConsumer() {
+	if m.reconciler != nil {
+		m.reconciler.cancel()
+		m.reconciler.done.Wait()
+		m.reconciler = nil
+	}
 	if m.consumer == nil {
 		return
 	}

@@ -299,13 +299,7 @@ func TestWorkerProcessesJobs(t *testing.T) {
 		t.Errorf("serve /metrics lacks hotpath_job_queue_depth 1 with one queued job:\n%s", grepLines(string(metrics.body), "job_queue"))
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	stderr := &syncBuffer{}
-	go func() {
-		env := &Env{Stdin: strings.NewReader(""), Stdout: stderr, Stderr: stderr, Getenv: func(string) string { return "" }}
-		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1", "--addr", "127.0.0.1:0"})
-	}()
+	cancel, done, stderr := runWorkerCommand(queue, cfg)
 	if j := waitJob(t, m, key, acc.Job.ID); j.State != hotpath.JobSucceeded {
 		t.Errorf("job after the worker ran: %s (%s)", j.State, j.Error)
 	}
@@ -334,6 +328,19 @@ func TestWorkerProcessesJobs(t *testing.T) {
 	if !strings.Contains(stderr.String(), "worker consuming jobs") {
 		t.Errorf("worker log lacks its start line: %s", stderr)
 	}
+}
+
+// runWorkerCommand runs `hotpath worker` in-process on queue and cfg's
+// stores, serving its health on a free port, until cancel; done receives
+// its exit code.
+func runWorkerCommand(queue string, cfg Config) (cancel context.CancelFunc, done chan int, stderr *syncBuffer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done, stderr = make(chan int, 1), &syncBuffer{}
+	go func() {
+		env := &Env{Stdin: strings.NewReader(""), Stdout: stderr, Stderr: stderr, Getenv: func(string) string { return "" }}
+		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1", "--addr", "127.0.0.1:0"})
+	}()
+	return cancel, done, stderr
 }
 
 // logField returns field of the first JSON log line whose msg is msg,
@@ -470,13 +477,7 @@ func TestReadinessPerRole(t *testing.T) {
 	m, _ := startMain(t, cfg)
 	key := m.AdminKey
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	stderr := &syncBuffer{}
-	go func() {
-		env := &Env{Stdin: strings.NewReader(""), Stdout: stderr, Stderr: stderr, Getenv: func(string) string { return "" }}
-		done <- run(ctx, env, []string{"worker", "--queue", queue, "--db", cfg.DB, "--store", cfg.Store, "--data", cfg.DataDir, "--workers", "1", "--addr", "127.0.0.1:0"})
-	}()
+	cancel, done, stderr := runWorkerCommand(queue, cfg)
 	defer func() { cancel(); <-done }()
 	workerURL := logField(t, stderr, "worker serving /healthz, /readyz and /metrics", "url")
 

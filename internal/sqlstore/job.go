@@ -151,3 +151,49 @@ func (s *Queries) ListBatchJobs(ctx context.Context, tenantID, batchID string) (
 	}
 	return jobs, nil
 }
+
+// ListStaleJobs returns up to limit queued or running jobs of every tenant
+// last updated before before, oldest first.
+func (s *Queries) ListStaleJobs(ctx context.Context, before time.Time, limit int) ([]*hotpath.Job, error) {
+	var jobs []*hotpath.Job
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.Dialect.Rebind("SELECT "+jobColumns+` FROM jobs
+			WHERE state IN ('queued', 'running') AND updated_at < ? ORDER BY updated_at LIMIT ?`), s.Dialect.TimeArg(before), limit)
+		if err == nil {
+			jobs, err = collect(rows, scanJob)
+		}
+		return err
+	})
+	return jobs, s.Dialect.Err(err, "list stale jobs", "", "")
+}
+
+// ListStrandedImages returns up to limit processing images of every tenant
+// created before before that no queued or running job will finish.
+func (s *Queries) ListStrandedImages(ctx context.Context, before time.Time, limit int) ([]*hotpath.Image, error) {
+	var images []*hotpath.Image
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.Dialect.Rebind("SELECT "+imageColumns+` FROM images i
+			WHERE status = 'processing' AND created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.image_id = i.id AND j.state IN ('queued', 'running'))
+			ORDER BY created_at LIMIT ?`), s.Dialect.TimeArg(before), limit)
+		if err == nil {
+			images, err = collect(rows, scanImage)
+		}
+		return err
+	})
+	return images, s.Dialect.Err(err, "list stranded images", "", "")
+}
+
+// collect reads every row with scan into a non-nil slice and closes rows.
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(dest ...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
