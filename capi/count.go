@@ -84,6 +84,8 @@ func delimitedValues(buf []byte, sep byte) int64 {
 // flags of `hotpath uniq`.
 type fileOptions struct {
 	Columns     []string `json:"columns"`
+	Keys        []string `json:"keys"`
+	By          []string `json:"by"`
 	Records     bool     `json:"records"`
 	NoHeader    bool     `json:"no_header"`
 	Delimiter   string   `json:"delimiter"`
@@ -113,7 +115,7 @@ func parseFileOptions(doc string) (uniq.Options, error) {
 		}
 	}
 	opts := uniq.Options{
-		Columns: fo.Columns, Records: fo.Records, NoHeader: fo.NoHeader, Trim: fo.Trim,
+		Columns: fo.Columns, Keys: fo.Keys, By: fo.By, Records: fo.Records, NoHeader: fo.NoHeader, Trim: fo.Trim,
 		Top: fo.Top, Approx: fo.Approx, Precision: fo.Precision, MemoryLimit: fo.MemoryLimit,
 		TempDir: fo.TempDir, Lenient: fo.Lenient, Workers: fo.Workers,
 		IgnoreCase: fo.IgnoreCase, SkipEmpty: fo.SkipEmpty, Nulls: fo.Nulls,

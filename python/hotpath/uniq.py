@@ -38,7 +38,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 from . import _lib
 from .errors import InvalidError
 
-__all__ = ["count_unique", "count_unique_file", "Result", "ColumnResult", "TopValue", "parse_size"]
+__all__ = ["count_unique", "count_unique_file", "Result", "ColumnResult", "TopValue", "GroupCount", "parse_size"]
 
 StrOrBytes = Union[str, bytes]
 
@@ -299,17 +299,35 @@ class TopValue:
 
     value: str
     count: int
+    percent: float = 0.0
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """One group of a per-group count (``by=``): its value (a CSV record when the group has several
+    columns), its distinct values, its rows and their percent of all rows."""
+
+    group: str
+    distinct: int
+    rows: int
+    percent: float
 
 
 @dataclass(frozen=True)
 class ColumnResult:
-    """The distinct count of one column (or of lines, or of whole records)."""
+    """The distinct count of one column (or of lines, whole records, a composite key).
+
+    With ``by=``, ``by`` names the group columns and ``groups`` holds the groups, most distinct
+    first (``distinct`` is then the number of distinct group and value pairs).
+    """
 
     name: str
     distinct: int
     approx: bool = False
     top: List[TopValue] = field(default_factory=list)
     nulls: int = 0
+    by: str = ""
+    groups: List[GroupCount] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -343,9 +361,11 @@ class Result:
 def _result_from_json(doc: Dict[str, Any]) -> Result:
     cols = []
     for c in doc.get("columns") or []:
-        top = [TopValue(t.get("value", ""), t.get("count", 0)) for t in c.get("top") or []]
+        top = [TopValue(t.get("value", ""), t.get("count", 0), t.get("percent", 0.0)) for t in c.get("top") or []]
+        groups = [GroupCount(g.get("group", ""), g.get("distinct", 0), g.get("rows", 0), g.get("percent", 0.0))
+                  for g in c.get("groups") or []]
         cols.append(ColumnResult(c.get("name", ""), c.get("distinct", 0), bool(c.get("approx", False)), top,
-                                 c.get("nulls", 0)))
+                                 c.get("nulls", 0), c.get("by", ""), groups))
     return Result(cols, doc.get("rows", 0), doc.get("bytes", 0), float(doc.get("seconds", 0.0)), doc.get("skipped", 0), doc)
 
 
@@ -353,6 +373,8 @@ def count_unique_file(
     path: Union[str, "os.PathLike[str]"],
     columns: Union[None, str, int, Sequence[Union[str, int]]] = None,
     *,
+    keys: Union[None, str, Sequence[Union[str, int]]] = None,
+    by: Union[None, str, int, Sequence[Union[str, int]]] = None,
     top: Optional[int] = None,
     approx: bool = False,
     memory: Union[None, int, str] = None,
@@ -377,7 +399,12 @@ def count_unique_file(
         columns: None for distinct lines (each line stripped, as the seed's
             Python loop counts them); a column name or 1-based index, or a
             list of them, for distinct values of each column (RFC 4180).
-        top: also return the ``top`` most frequent values with their counts.
+        keys: count the distinct combinations of these columns as one composite key (a list, or a
+            comma-separated string), instead of ``columns``.
+        by: per group of these columns, count the distinct values of the one column in ``columns``
+            (or of ``keys``) in each group: ``Result.columns[0].groups``, most distinct first.
+        top: also return the ``top`` most frequent values with their counts (with ``by``: only
+            the ``top`` first groups).
         approx: HyperLogLog++ estimate in small fixed memory (≤ 1% error at
             the default precision).
         memory: exact counting stays inside this many bytes (int, or a string
@@ -413,6 +440,13 @@ def count_unique_file(
     opts: Dict[str, Any] = {}
     if columns:
         opts["columns"] = [str(c) for c in columns]
+    for name, cols in (("keys", keys), ("by", by)):
+        if isinstance(cols, str):
+            cols = cols.split(",")
+        elif isinstance(cols, int):
+            cols = [cols]
+        if cols:
+            opts[name] = [str(c) for c in cols]
     if top:
         opts["top"] = int(top)
     if approx:

@@ -146,3 +146,31 @@ def test_quote_none_and_lone_cr(tmp_path):
     assert res.count == len({r[1] for r in rows}) == 2
     with pytest.raises(hotpath.InvalidError):
         hotpath.count_unique_file(p, "b", quote="ab")
+
+
+def test_composite_key(data_csv):
+    with open(data_csv, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        u, c = header.index("user_id"), header.index("country")
+        want = len({(row[u], row[c]) for row in reader})
+    assert hotpath.count_unique_file(data_csv, keys=["user_id", "country"]).count == want
+    assert hotpath.count_unique_file(data_csv, keys="country,user_id", memory="1").count == want
+
+
+def test_per_group(data_csv, tmp_path):
+    with open(data_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["country"], set()).add(r["user_id"])
+    res = hotpath.count_unique_file(data_csv, "user_id", by="country", memory=1, temp_dir=tmp_path)
+    got = {g.group: g.distinct for g in res.columns[0].groups}
+    assert got == {k: len(v) for k, v in groups.items()}
+    assert res.columns[0].by == "country"
+    first = res.columns[0].groups[0]
+    assert first.distinct == max(len(v) for v in groups.values())
+    assert first.rows == sum(1 for r in rows if r["country"] == first.group)
+    assert abs(first.percent - 100 * first.rows / len(rows)) < 1e-9
+    top = hotpath.count_unique_file(data_csv, "user_id", by="country", top=2)
+    assert top.columns[0].groups == res.columns[0].groups[:2]
