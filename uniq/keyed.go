@@ -62,6 +62,7 @@ type keyed struct {
 	quote      byte    // the engine's quote ('\n' without quoting)
 	cols       [][]int // per input: the fields of the resolved columns
 	names      []string
+	nulls      int64 // records not counted for a null in their key
 
 	spillMu sync.Mutex
 	spills  []*keySpill
@@ -77,6 +78,8 @@ type keyedWorker struct {
 	stage  [keyPartitions][][]byte
 	staged int64
 	free   [][]byte // drained stage blocks
+	folded []byte
+	nulls  int64 // records not counted: a field of their key was null
 	key    []byte
 	group  []byte
 	err    error // a failed spill, reported after the chunk
@@ -288,18 +291,28 @@ func (w *worker) keyedRecord(c *chunk, pos, next int, fields [][]byte) {
 		return
 	}
 	cols := e.cols
-	valueOf := func(f []byte) []byte {
+	null := false
+	// add appends field f to dst as Trim, IgnoreCase, SkipEmpty and Nulls
+	// say; a null field leaves the record uncounted.
+	add := func(dst, f []byte) []byte {
 		if e.opts.Trim {
-			return pyStrip(f)
+			f = pyStrip(f)
 		}
-		return f
+		if e.opts.IgnoreCase && needsFold(f) {
+			kw.folded = appendFolded(kw.folded[:0], f)
+			f = kw.folded
+		}
+		if len(f) == 0 && e.opts.SkipEmpty || e.nullSet != nil && e.nullSet[string(f)] {
+			null = true
+		}
+		return appendField(dst, f)
 	}
 	key := kw.key[:0]
 	var part uint64
 	if k.mode == keyGroups {
 		g := kw.group[:0]
 		for _, f := range cols[:k.nBy] {
-			g = appendField(g, valueOf(fields[f]))
+			g = add(g, fields[f])
 		}
 		kw.group = g
 		part = hashValue(g) >> (64 - keyPartitionBits)
@@ -308,14 +321,18 @@ func (w *worker) keyedRecord(c *chunk, pos, next int, fields [][]byte) {
 	}
 	if len(cols) == 0 { // the whole record
 		for _, f := range fields {
-			key = appendField(key, valueOf(f))
+			key = add(key, f)
 		}
 	} else {
 		for _, f := range cols {
-			key = appendField(key, valueOf(fields[f]))
+			key = add(key, fields[f])
 		}
 	}
 	kw.key = key
+	if null {
+		kw.nulls++
+		return
+	}
 	h := hashValue(key)
 	if k.mode != keyGroups {
 		part = h >> (64 - keyPartitionBits)
@@ -408,6 +425,9 @@ func countKeyed(ctx context.Context, inputs []Input, opts Options, k *keyed, fn 
 	for _, w := range e.workerSet {
 		res.Rows += w.rows
 		res.Skipped += w.skipped
+	}
+	for _, kw := range k.workers {
+		k.nulls += kw.nulls
 	}
 	runWorkers(len(k.workers), func(g int) { k.workers[g].drain() })
 	if err := k.unions(ctx, e.workers, fn); err != nil {
@@ -565,7 +585,7 @@ func countKeys(ctx context.Context, inputs []Input, opts Options) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	col := ColumnResult{Distinct: total.Load()}
+	col := ColumnResult{Distinct: total.Load(), Nulls: k.nulls}
 	if k.mode == keyGroups {
 		col.Name = joinNames(names[k.nBy:])
 		col.By = joinNames(names[:k.nBy])
@@ -660,7 +680,7 @@ func keepFirst(ctx context.Context, inputs []Input, opts Options, k *keyed) (*Re
 	k.names = names
 	all := slices.Concat(kept...)
 	slices.SortFunc(all, func(a, b firstRecord) int { return cmp.Compare(a.ord, b.ord) })
-	res.Columns = []ColumnResult{{Name: joinNames(names), Distinct: int64(len(all))}}
+	res.Columns = []ColumnResult{{Name: joinNames(names), Distinct: int64(len(all)), Nulls: k.nulls}}
 	if len(names) == 0 {
 		res.Columns[0].Name = "records"
 	}

@@ -293,3 +293,25 @@ func TestKeyedSpillFilesGone(t *testing.T) {
 		t.Errorf("%d temp files left behind", len(left))
 	}
 }
+
+// TestKeyedNormalize: IgnoreCase, Trim, SkipEmpty and Nulls apply to every
+// field of a key; a record with a null in its key is not counted.
+func TestKeyedNormalize(t *testing.T) {
+	in := "c,u\nUS,a\nus, A\nFR,\nFR,NA\nUS,b\n"
+	opts := Options{IgnoreCase: true, Trim: true, SkipEmpty: true, Nulls: []string{"na"}, Keys: []string{"c", "u"}}
+	res, err := CountReader(context.Background(), strings.NewReader(in), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Columns[0]; c.Distinct != 2 || c.Nulls != 2 {
+		t.Errorf("got %d distinct, %d nulls; want 2 and 2", c.Distinct, c.Nulls)
+	}
+	opts.Keys, opts.By, opts.Columns = nil, []string{"c"}, []string{"u"}
+	res, err = CountReader(context.Background(), strings.NewReader(in), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := res.Columns[0].Groups; len(g) != 1 || g[0] != (GroupCount{"us", 2, 3, 60}) {
+		t.Errorf("groups %+v, want us with 2 distinct in 3 rows", g)
+	}
+}
