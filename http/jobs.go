@@ -59,6 +59,41 @@ func (s *Server) handleGetJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, jobJSON(j))
 }
 
+// handleRetryJob serves POST /v1/jobs/{id}/retry: a failed job runs again
+// (pipeline.Jobs.Retry); 202 with the job, queued.
+func (s *Server) handleRetryJob(w http.ResponseWriter, r *http.Request) {
+	if s.jobs == nil {
+		s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "retrying jobs needs a job queue"))
+		return
+	}
+	j, err := s.jobs.Retry(r.Context(), APIKeyFrom(r.Context()).TenantID, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, jobJSON(j))
+}
+
+// RetriedJSON answers POST /v1/batches/{id}/retry.
+type RetriedJSON struct {
+	Retried int `json:"retried"`
+}
+
+// handleRetryBatch serves POST /v1/batches/{id}/retry: every failed job of
+// the batch whose image still exists runs again; 202 with how many.
+func (s *Server) handleRetryBatch(w http.ResponseWriter, r *http.Request) {
+	if s.jobs == nil {
+		s.Error(w, r, hotpath.Errorf(hotpath.EUNAVAILABLE, "retrying jobs needs a job queue"))
+		return
+	}
+	n, err := s.jobs.RetryBatch(r.Context(), APIKeyFrom(r.Context()).TenantID, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, RetriedJSON{Retried: n})
+}
+
 // uploadAsync serves POST /v1/images?async=true: each file's original is
 // stored and a job enqueued to make its variants; 202 with the job. A raw
 // body answers one AcceptedJSON, a multipart body an AcceptedListJSON.

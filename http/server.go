@@ -149,6 +149,8 @@ func New(cfg Config, svc *pipeline.Service, opt Options) (*Server, error) {
 		{"POST", "/v1/batches", hotpath.ScopeWrite, s.handleCreateBatch},
 		{"GET", "/v1/batches/{id}", hotpath.ScopeRead, s.handleGetBatch},
 		{"GET", "/v1/jobs/{id}", hotpath.ScopeRead, s.handleGetJob},
+		{"POST", "/v1/jobs/{id}/retry", hotpath.ScopeWrite, s.handleRetryJob},
+		{"POST", "/v1/batches/{id}/retry", hotpath.ScopeWrite, s.handleRetryBatch},
 		{"GET", "/v1/whoami", hotpath.ScopeRead, s.handleWhoAmI},
 		{"POST", "/v1/sign", signScope, s.handleSign},
 		{"GET", TransformRoutePattern, "", s.handleTransform},

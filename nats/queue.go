@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,14 +136,17 @@ func (q *Queue) ClientURL() string {
 	return q.ns.ClientURL()
 }
 
-// Enqueue publishes j and returns once the stream has stored it. The job ID
-// is the message ID, so a retried publish within two minutes is stored once.
+// Enqueue publishes j and returns once the stream has stored it.
 func (q *Queue) Enqueue(ctx context.Context, j *hotpath.Job) error {
 	data, err := json.Marshal(j)
 	if err != nil {
 		return hotpath.WrapError(hotpath.EINTERNAL, err, "queue: encode job")
 	}
-	if _, err := q.js.Publish(ctx, q.jobSubject(j.ID), data, jetstream.WithMsgID(j.ID)); err != nil {
+	// The message ID names this publish of the job: a publish retried
+	// within two minutes is stored once, while a job run again (a retry
+	// changes UpdatedAt) is a new message.
+	msgID := j.ID + "." + strconv.FormatInt(j.UpdatedAt.UnixMicro(), 10)
+	if _, err := q.js.Publish(ctx, q.jobSubject(j.ID), data, jetstream.WithMsgID(msgID)); err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.Description), "maximum") {
 			return hotpath.WrapError(hotpath.EBUSY, err, "job queue is full, retry later")

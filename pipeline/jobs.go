@@ -270,3 +270,63 @@ func permanent(code string) bool {
 func jobError(err error) *JobError {
 	return &JobError{Code: hotpath.ErrorCode(err), Message: hotpath.ErrorMessage(err)}
 }
+
+// Retry runs a failed job of tenantID again, as if it had just been
+// submitted: its failures are forgotten, its image is processing again and
+// it is published. Only a failed job whose image still exists can be run
+// again (ECONFLICT otherwise: a queued or running job will run anyway, a
+// succeeded one is done, a file that was never stored must be uploaded
+// again; ENOTFOUND when the image was deleted). When the publish fails the
+// job stays queued and the reconciler publishes it once the queue is back.
+func (j *Jobs) Retry(ctx context.Context, tenantID, jobID string) (*hotpath.Job, error) {
+	s := j.Service
+	job, err := s.Meta.GetJob(ctx, tenantID, jobID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case job.State != hotpath.JobFailed:
+		return nil, hotpath.Errorf(hotpath.ECONFLICT, "the job is %s: only a failed job can be retried", job.State)
+	case job.ImageID == "":
+		return nil, hotpath.Errorf(hotpath.ECONFLICT, "the file of this job was never stored: upload it again")
+	}
+	if _, err := s.Meta.GetImage(ctx, tenantID, job.ImageID); hotpath.IsNotFound(err) {
+		return nil, hotpath.Errorf(hotpath.ENOTFOUND, "the image of this job was deleted")
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.Meta.UpdateImageStatus(ctx, tenantID, job.ImageID, hotpath.ImageProcessing, ""); err != nil {
+		return nil, err
+	}
+	s.InvalidateImage(ctx, job.ImageID)
+	job.State, job.Attempts, job.Error, job.Result = hotpath.JobQueued, 0, "", nil
+	if err := s.Meta.UpdateJob(ctx, job); err != nil {
+		return nil, err
+	}
+	if err := j.Queue.Enqueue(ctx, job); err != nil {
+		return job, err
+	}
+	return job, nil
+}
+
+// RetryBatch runs every failed job of a batch whose image still exists
+// again (Retry) and returns how many it queued.
+func (j *Jobs) RetryBatch(ctx context.Context, tenantID, batchID string) (int, error) {
+	jobs, err := j.Service.Meta.ListBatchJobs(ctx, tenantID, batchID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, job := range jobs {
+		if job.State != hotpath.JobFailed || job.ImageID == "" {
+			continue
+		}
+		if _, err := j.Retry(ctx, tenantID, job.ID); hotpath.IsNotFound(err) {
+			continue // its image was deleted
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -89,3 +89,44 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("%d blobs for %d ready images, want %d: %v", len(keys), len(imgs), want, keys)
 	}
 }
+
+// TestRetry runs a failed job again: its image is processing again, the
+// job queued with its failures forgotten, and the next run makes it ready.
+// A job that is not failed cannot be retried.
+func TestRetry(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	img, job := h.submit(t, "")
+	if _, err := h.jobs.Retry(ctx, tenant, job.ID); hotpath.ErrorCode(err) != hotpath.ECONFLICT {
+		t.Fatalf("Retry of a queued job = %v, want conflict", err)
+	}
+	h.faults.code = hotpath.EINTERNAL
+	h.set("PutVariant", always)
+	if err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 1, MaxFailures: 1}); err != nil {
+		t.Fatalf("the failing run: %v, want nil (failed for good)", err)
+	}
+	if j := h.job(t, job.ID); j.State != hotpath.JobFailed {
+		t.Fatalf("job %s, want failed", j.State)
+	}
+	h.set("PutVariant", nil)
+	retried, err := h.jobs.Retry(ctx, tenant, job.ID)
+	if err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	got, err := h.meta.GetImage(ctx, tenant, img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retried.State != hotpath.JobQueued || retried.Attempts != 0 || got.Status != hotpath.ImageProcessing {
+		t.Fatalf("after Retry: job %s with %d attempts, image %s; want queued, 0, processing", retried.State, retried.Attempts, got.Status)
+	}
+	if held, err := h.queue.Holds(ctx, job.ID); err != nil || !held {
+		t.Fatalf("the queue holds the retried job: %v, %v; want true", held, err)
+	}
+	if err := h.jobs.Handle(ctx, hotpath.Delivery{Job: job, Attempt: 1, MaxFailures: 1}); err != nil {
+		t.Fatalf("the retried run: %v", err)
+	}
+	if imgs := h.checkConsistent(t); imgs[0].Status != hotpath.ImageReady || h.job(t, job.ID).State != hotpath.JobSucceeded {
+		t.Errorf("after the retried run: image %s, job %s; want ready, succeeded", imgs[0].Status, h.job(t, job.ID).State)
+	}
+}
