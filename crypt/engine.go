@@ -1,7 +1,6 @@
 package crypt
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -42,8 +41,25 @@ type segment struct {
 	in   []byte
 	last bool
 	out  []byte
+	buf  *[]byte // out's buffer, from outBuffers
 	err  error
 	done chan struct{}
+}
+
+// outBuffers holds the buffers segments are sealed or opened into: fresh 2
+// MiB buffers per segment cost more (zeroing, GC) than AES-GCM itself.
+var outBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, segmentPackages*sealedPackageSize+1)
+	return &b
+}}
+
+// appendWriter appends to a buffer with room enough: a bytes.Buffer without
+// the growth.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
 }
 
 // Encrypt writes src encrypted under kek to dst and returns the plaintext
@@ -67,11 +83,11 @@ func Encrypt(ctx context.Context, dst io.Writer, src io.Reader, kek []byte, opt 
 	var nonce [12]byte
 	rand.Read(nonce[:])
 	seal := func(s *segment) {
-		var out bytes.Buffer
-		out.Grow(len(s.in) + segmentPackages*packageOverhead + 1)
+		s.buf = outBuffers.Get().(*[]byte)
+		out := &appendWriter{b: (*s.buf)[:0]}
 		cfg := dareConfig(dataKey, s.seq)
 		cfg.Nonce = &nonce
-		w, err := sio.EncryptWriter(&out, cfg)
+		w, err := sio.EncryptWriter(out, cfg)
 		if err == nil {
 			_, err = w.Write(s.in)
 		}
@@ -83,7 +99,7 @@ func Encrypt(ctx context.Context, dst io.Writer, src io.Reader, kek []byte, opt 
 			// final one. The extra byte itself is never sealed or written.
 			_, err = w.Write([]byte{0})
 		}
-		s.out, s.err = out.Bytes(), err
+		s.out, s.err = out.b, err
 	}
 	read := func(buf []byte) (int, bool, error) {
 		n, err := io.ReadFull(src, buf)
@@ -145,7 +161,8 @@ func Decrypt(ctx context.Context, dst io.Writer, src io.Reader, kek []byte, opt 
 	}
 	const segmentSize = segmentPackages * sealedPackageSize
 	open := func(s *segment) {
-		out := bytes.NewBuffer(make([]byte, 0, segmentPackages*PackageSize))
+		s.buf = outBuffers.Get().(*[]byte)
+		out := &appendWriter{b: (*s.buf)[:0]}
 		w, err := sio.DecryptWriter(out, dareConfig(dataKey, s.seq))
 		if err == nil {
 			_, err = w.Write(s.in)
@@ -154,7 +171,7 @@ func Decrypt(ctx context.Context, dst io.Writer, src io.Reader, kek []byte, opt 
 			err = w.Close()
 		}
 		if err != nil {
-			s.err = packageError(err, uint64(s.seq)+uint64(out.Len()/PackageSize))
+			s.err = packageError(err, uint64(s.seq)+uint64(len(out.b)/PackageSize))
 			return
 		}
 		// The final flag sits in each package's authenticated nonce: the
@@ -169,7 +186,7 @@ func Decrypt(ctx context.Context, dst io.Writer, src io.Reader, kek []byte, opt 
 			}
 			return
 		}
-		s.out = out.Bytes()
+		s.out = out.b
 	}
 	first := make([]byte, segmentSize)
 	n, err := io.ReadFull(src, first)
@@ -299,6 +316,8 @@ func run(ctx context.Context, dst io.Writer, opt Options, work func(*segment), n
 		if opt.Progress != nil {
 			opt.Progress(plain)
 		}
+		*s.buf = s.out[:0]
+		outBuffers.Put(s.buf)
 		// The segment's input buffer goes back for the next read.
 		select {
 		case free <- s.in[:cap(s.in)]:

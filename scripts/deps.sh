@@ -9,7 +9,7 @@ if [ "${1:-}" = "--test" ]; then
 	# Debian's python3 carries the packages the Python tests and the baselines
 	# need (PyPI is not reachable here); /usr/bin/time measures peak RSS in bench/;
 	# the README test runs the walkthroughs' curl and zstd lines.
-	packages+=(python3 python3-pytest python3-httpx python3-pil python3-fastapi python3-uvicorn python3-multipart python3-venv python3-pip python3-wheel python3-setuptools time curl zstd)
+	packages+=(python3 python3-pytest python3-cryptography python3-httpx python3-pil python3-fastapi python3-uvicorn python3-multipart python3-venv python3-pip python3-wheel python3-setuptools time curl zstd)
 	# The web console's browser tests drive Debian's chromium (chromedp); a
 	# font so that its pages and screenshots render text.
 	packages+=(chromium fonts-dejavu-core)

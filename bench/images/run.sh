@@ -7,7 +7,9 @@
 # each level so that every peak RSS (all its processes summed) is that level's.
 #
 # Usage: bench/images/run.sh            (from the repository root)
-# Env:   LEVELS="1 8 64"  SERVERS="baseline hotpath"  PHOTOS=8
+# hotpath-enc is hotpath with encryption at rest on (--encryption-key-file):
+# its uploads/s against hotpath's shows what encryption costs (goal: within 5%).
+# Env:   LEVELS="1 8 64"  SERVERS="baseline hotpath hotpath-enc"  PHOTOS=8
 #        UPLOADS_PER_CLIENT=2 MIN_UPLOADS=8 (uploads per level: the larger)
 #        HOTPATH_BASELINES=../shared/baselines (bench/baselines.sh)  PY=/usr/bin/python3
 # The photos are made by `hotpath gen photos`.
@@ -15,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LEVELS=${LEVELS:-"1 8 64"}
-SERVERS=${SERVERS:-"baseline hotpath"}
+SERVERS=${SERVERS:-"baseline hotpath hotpath-enc"}
 PHOTOS=${PHOTOS:-8}
 UPLOADS_PER_CLIENT=${UPLOADS_PER_CLIENT:-2}
 MIN_UPLOADS=${MIN_UPLOADS:-8}
@@ -53,9 +55,10 @@ stop_server() {
   SERVER_PID=""
 }
 
-start_hotpath() {
+"$WORK/hotpath" keys encryption-key > "$WORK/master.key"
+start_hotpath() { # [serve flags...]
   rm -rf "$WORK/hp-data"
-  "$WORK/hotpath" serve --addr 127.0.0.1:$HP_PORT --data "$WORK/hp-data" --log-level warn 2>"$WORK/hotpath.log" &
+  "$WORK/hotpath" serve --addr 127.0.0.1:$HP_PORT --data "$WORK/hp-data" --log-level warn "$@" 2>"$WORK/hotpath.log" &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$HP_PORT/readyz" "$WORK/hotpath.log"
   HP_KEY=$(sed -n 's/^    \(hp_[A-Za-z0-9_-]*\)$/\1/p' "$WORK/hotpath.log")
@@ -77,7 +80,7 @@ for c in $LEVELS; do
       start_baseline
       url="http://127.0.0.1:$BL_PORT/images"; header="x-api-key: benchkey"
     else
-      start_hotpath
+      if [ "$server" = hotpath-enc ]; then start_hotpath --encryption-key-file "$WORK/master.key"; else start_hotpath; fi
       url="http://127.0.0.1:$HP_PORT/v1/images"; header="Authorization: Bearer $HP_KEY"
     fi
     "$WORK/loadgen" -name "$server" -url "$url" -header "$header" -dir "$PHOTO_DIR" -c "$c" -n "$n" -pid "$SERVER_PID" \
@@ -93,7 +96,7 @@ by = {(r["name"], r["concurrency"]): r for r in rows}
 print("| concurrent | server | uploads/s | p50 ms | p99 ms | peak RSS MB | CPU s/upload | failed |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|")
 for c in sorted({r["concurrency"] for r in rows}):
-    for name in ("baseline", "hotpath"):
+    for name in ("baseline", "hotpath", "hotpath-enc"):
         r = by.get((name, c))
         if r:
             print(f"| {c} | {name} | {r['uploads_per_sec']:.2f} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['peak_rss_mb']:.0f} | {r['cpu_sec_per_upload']:.2f} | {r['failed']} |")
@@ -104,7 +107,15 @@ for c in sorted({r["concurrency"] for r in rows}):
     b, h = by.get(("baseline", c)), by.get(("hotpath", c))
     if b and h and b["uploads_per_sec"] and h["p99_ms"] and b["peak_rss_mb"]:
         print(f"| {c} | {h['uploads_per_sec']/b['uploads_per_sec']:.2f}× | {b['p99_ms']/h['p99_ms']:.2f}× | {h['peak_rss_mb']/b['peak_rss_mb']:.3f} (1/{b['peak_rss_mb']/h['peak_rss_mb']:.0f}) |")
-failed = sum(r["failed"] for r in rows if r["name"] == "hotpath")
+if any(r["name"] == "hotpath-enc" for r in rows):
+    print()
+    print("| concurrent | uploads/s encryption on ÷ off (goal ≥ 0.95) | CPU s/upload on ÷ off |")
+    print("|---:|---:|---:|")
+    for c in sorted({r["concurrency"] for r in rows}):
+        off, on = by.get(("hotpath", c)), by.get(("hotpath-enc", c))
+        if off and on and off["uploads_per_sec"] and off["cpu_sec_per_upload"]:
+            print(f"| {c} | {on['uploads_per_sec']/off['uploads_per_sec']:.3f} | {on['cpu_sec_per_upload']/off['cpu_sec_per_upload']:.3f} |")
+failed = sum(r["failed"] for r in rows if r["name"] in ("hotpath", "hotpath-enc"))
 for r in rows:
     if r.get("first_error"):
         print(f"\n{r['name']} c={r['concurrency']} first error: {r['first_error']}")
