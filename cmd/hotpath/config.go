@@ -49,6 +49,8 @@ type Config struct {
 	ReconcileInterval Duration `json:"reconcile_interval"`
 	// ReconcileGrace is how old such a job or image must be to be touched.
 	ReconcileGrace Duration `json:"reconcile_grace"`
+	// Conns bounds the server's connections (Limits and abuse in the README).
+	Conns ConnConfig `json:"conns"`
 	// Pipeline sizes the worker pool and holds presets and limits.
 	Pipeline pipeline.Config `json:"pipeline"`
 	// HTTP configures the API.
@@ -69,6 +71,7 @@ func DefaultConfig() Config {
 		ReconcileGrace:    Duration(pipeline.DefaultReconcileGrace),
 		Pipeline:          pipeline.DefaultConfig(),
 		HTTP:              hphttp.DefaultConfig(),
+		Conns:             DefaultConnConfig(),
 	}
 }
 
@@ -95,6 +98,9 @@ func (c Config) Validate() error {
 	c = c.withDefaults()
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.Conns.MaxConns < 0 || c.Conns.HeaderTimeout <= 0 || c.Conns.IdleTimeout <= 0 || c.Conns.MinBodyRate < 0 || c.Conns.BodyRateWindow <= 0 {
+		return Usagef("connection limits: --max-conns and --min-body-rate must not be negative, the timeouts and window must be positive")
 	}
 	if c.ShutdownTimeout < 0 {
 		return hotpath.Errorf(hotpath.EINVALID, "shutdown timeout must not be negative")
@@ -185,6 +191,11 @@ func configFlags(fs *flag.FlagSet, c *Config) {
 	fs.Var(&c.ShutdownTimeout, "shutdown-timeout", "how long shutdown waits for in-flight requests")
 	fs.Var(&c.ReconcileInterval, "reconcile-interval", "how often jobs the queue lost are published again and images no job will finish removed (0: never)")
 	fs.Var(&c.ReconcileGrace, "reconcile-grace", "how old a job's last update or a processing image must be before the reconciler touches it")
+	fs.IntVar(&c.Conns.MaxConns, "max-conns", c.Conns.MaxConns, "most open connections (0: three quarters of the file descriptor limit, at most 10000); past it the longest idle is closed, or the new one when none is idle")
+	fs.Var(&c.Conns.HeaderTimeout, "header-timeout", "how long a client may take to send a request's headers")
+	fs.Var(&c.Conns.IdleTimeout, "idle-timeout", "how long a keep-alive connection may wait for its next request")
+	fs.Int64Var(&c.Conns.MinBodyRate, "min-body-rate", c.Conns.MinBodyRate, "slowest request body in bytes per second, averaged over --body-rate-window (0: none); slower bodies are cut")
+	fs.Var(&c.Conns.BodyRateWindow, "body-rate-window", "the window --min-body-rate is measured over")
 	fs.IntVar(&c.Pipeline.Workers, "workers", c.Pipeline.Workers, "images processed at once (0: one per CPU)")
 	fs.IntVar(&c.Pipeline.QueueSize, "queue-size", c.Pipeline.QueueSize, "uploads waiting for a worker before 429")
 	fs.Var(presetsFlag{&c.Pipeline.Presets}, "presets", "variants made for every upload, name:SIDE:format:quality,…")

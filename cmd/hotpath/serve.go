@@ -72,6 +72,7 @@ type Main struct {
 	AdminKey string
 
 	listener net.Listener
+	conns    *hphttp.ConnLimiter
 	server   *http.Server
 	closers  []io.Closer // in opening order; closed in reverse
 	served   chan error
@@ -125,14 +126,25 @@ func (m *Main) listen(addr string, h http.Handler) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	cc := m.Config.Conns
+	fds, err := raiseFileLimit()
+	if err != nil {
+		m.Logger.Warn("cannot read or raise the open file limit", "err", err)
+		fds = 1024
+	}
+	m.conns = hphttp.NewConnLimiter(cc.connLimit(fds))
+	m.Logger.Info("connection limits", "max_conns", cc.connLimit(fds), "open_files_limit", fds,
+		"header_timeout", time.Duration(cc.HeaderTimeout).String(), "idle_timeout", time.Duration(cc.IdleTimeout).String(),
+		"min_body_rate", cc.MinBodyRate, "body_rate_window", time.Duration(cc.BodyRateWindow).String())
 	m.server = &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           hphttp.MinBodyRate(h, cc.MinBodyRate, time.Duration(cc.BodyRateWindow)),
+		ReadHeaderTimeout: time.Duration(cc.HeaderTimeout),
+		IdleTimeout:       time.Duration(cc.IdleTimeout),
+		ConnState:         m.conns.ConnState,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.server.Serve(m.listener) }()
+	go func() { m.served <- m.server.Serve(m.conns.Listener(m.listener)) }()
 	return nil
 }
 
