@@ -85,6 +85,7 @@ var readmeRun = map[string]string{
 	"Walkthrough: the image API":   "run", // two blocks: make run (skipped below) and the curl walkthrough
 	"Walkthrough: distinct counts": "run",
 	"Scale out":                    "skip: needs S3, PostgreSQL, Redis and NATS (covered by e2e and bench/scaleout)",
+	"Encryption at rest":           "skip: writes /etc/hotpath and shreds a tenant; the same commands run in TestEncryptionAtRest and TestEncryptDecryptCommands",
 }
 
 // readmeSubstitutions are the README's placeholders and what the test puts
