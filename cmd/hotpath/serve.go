@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -300,8 +301,17 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
+// tenantIDPattern is what a tenant id may be.
+var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
 // ensureTenant returns the tenant id, creating it (named as its id) when missing.
+// A tenant id given by name must fit tenantIDPattern: it is the first segment
+// of its blob keys, so a '/' would nest one tenant's blobs inside another's
+// image folder, where the other's DELETE would remove them.
 func ensureTenant(ctx context.Context, meta hotpath.MetadataStore, id string) (*hotpath.Tenant, error) {
+	if !tenantIDPattern.MatchString(id) {
+		return nil, hotpath.Errorf(hotpath.EINVALID, "tenant %q: use 1-63 of a-z, 0-9, _ and -, starting with a letter or digit", id)
+	}
 	t, err := meta.GetTenant(ctx, id)
 	if !hotpath.IsNotFound(err) {
 		return t, err

@@ -719,3 +719,26 @@ func TestMultipartFileLimit(t *testing.T) {
 		t.Errorf("third result = %+v, want too_large for f02.png", got.Results[2])
 	}
 }
+
+// TestTenantNamesValidated: a tenant named with a '/' (or anything outside
+// a-z, 0-9, _ and -) is refused with one clear line and nothing is created:
+// its id is the first segment of its blob keys, and "acme/IMAGE" would nest
+// its blobs inside tenant acme's image folder, where acme's DELETE wipes them.
+func TestTenantNamesValidated(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "hotpath.db")
+	for _, name := range []string{"acme/0123456789abcdef0123456789abcdef", "../x", "Acme", "", "-x", strings.Repeat("a", 64)} {
+		var stdout, stderr bytes.Buffer
+		env := &Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+		code := run(context.Background(), env, []string{"keys", "create", "--tenant", name, "--scope", "write", "--db", db})
+		if code == 0 || stdout.Len() != 0 {
+			t.Errorf("tenant %q: exit %d, stdout %q; want refused", name, code, stdout.String())
+		}
+		if name != "" && !strings.Contains(stderr.String(), "tenant") {
+			t.Errorf("tenant %q: stderr %q does not name the problem", name, stderr.String())
+		}
+	}
+	if out := runCommand(t, "keys", "list", "--db", db); strings.Contains(out, "acme") || strings.Contains(out, "..") {
+		t.Errorf("a refused tenant got a key:\n%s", out)
+	}
+	runCommand(t, "keys", "create", "--tenant", "acme-2_b", "--scope", "read", "--db", db)
+}
